@@ -7,6 +7,14 @@
 // unknown versions, fields beyond their bounds (types.h), wrong types and
 // lengths, and any non-canonical form (e.g. 1 encoded as uint16), with an
 // error naming the field ("tx.inputs[2].vout: ..."). They never throw.
+//
+// Caveats:
+// - Encode does not check what the decoders check (payload matching kind, witness count,
+//   bounds, printable endpoint, increasing certificate indices): such a value encodes, but
+//   its bytes do not decode. Witnesses that are all absent encode as [] (the unsigned form),
+//   so Decode(Encode(tx)) has empty witnesses then.
+// - Memory while decoding is bounded by the input size (kMaxEncoded*Bytes) and never by a
+//   length prefix; a block holds at most one transaction's parse state at a time.
 #pragma once
 
 #include "util/bytes.h"

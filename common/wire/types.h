@@ -31,6 +31,7 @@ inline constexpr size_t kMaxEndpointBytes = 255;
 inline constexpr size_t kMaxBlockTxs = 100'000;
 inline constexpr size_t kMaxCertificateSigs = 1024;
 inline constexpr size_t kMaxEncodedBlockBytes = 32u << 20;
+inline constexpr size_t kMaxEncodedTxBytes = 1u << 20;
 
 enum class TxKind : uint8_t {
     kTransfer = 0,
