@@ -16,8 +16,8 @@ util::Status VerifyCertificate(const wire::CommitCertificate& cert,
                                const wire::Hash& block_hash) {
     if (set.empty()) return MakeError(Errc::kInvalid, "cert: empty masternode set");
     if (cert.height != height) {
-        return MakeError(Errc::kInvalid, "cert.height: " + std::to_string(cert.height) +
-                                             " where " + std::to_string(height) + " is expected");
+        return MakeError(Errc::kInvalid, "cert.height: " + std::to_string(cert.height) + " where " +
+                                             std::to_string(height) + " is expected");
     }
     if (cert.block_hash != block_hash) {
         return MakeError(Errc::kInvalid, "cert.block_hash: does not match the block");

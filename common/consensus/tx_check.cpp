@@ -30,14 +30,16 @@ util::Status CheckTransaction(const wire::Transaction& tx) {
     util::Amount total;
     for (size_t i = 0; i < tx.outputs.size(); ++i) {
         std::string field = "tx.outputs[" + std::to_string(i) + "].amount";
-        if (tx.outputs[i].amount == 0) return MakeError(Errc::kInvalid, field + ": must be above zero");
+        if (tx.outputs[i].amount == 0)
+            return MakeError(Errc::kInvalid, field + ": must be above zero");
         auto sum = total.CheckedAdd(util::Amount::FromUnits(tx.outputs[i].amount));
         if (!sum) return MakeError(Errc::kInvalid, field + ": the total of the outputs overflows");
         total = *sum;
     }
     if (tx.kind == TxKind::kRegister) {
         if (tx.outputs.empty()) {
-            return MakeError(Errc::kInvalid, "tx.outputs: a register locks its collateral in output 0");
+            return MakeError(Errc::kInvalid,
+                             "tx.outputs: a register locks its collateral in output 0");
         }
         const auto* reg = std::get_if<wire::RegisterPayload>(&tx.payload);
         if (!reg) return MakeError(Errc::kInvalid, "tx.payload: a register needs its masternode");
@@ -60,7 +62,8 @@ util::Status VerifyWitnesses(const wire::Transaction& tx, const crypto::Hash256&
         if (!w) return MakeError(Errc::kCrypto, field + ": missing (input not signed)");
         if (const auto* retire = std::get_if<wire::RetirePayload>(&tx.payload)) {
             if (w->public_key != retire->masternode_key) {
-                return MakeError(Errc::kCrypto, field + ": a retire must be signed by the masternode key");
+                return MakeError(Errc::kCrypto,
+                                 field + ": a retire must be signed by the masternode key");
             }
         }
         if (!crypto::Verify(w->public_key, msg, w->signature)) {

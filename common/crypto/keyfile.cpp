@@ -363,10 +363,10 @@ util::Result<SecretKey> ReadKeyFile(const std::string& path, const SecureBuffer*
     }
     TC_TRY(box_key, DeriveBoxKey(*passphrase, layout.salt, layout.opslimit, layout.memlimit, path));
     SecureBuffer seed(kSeedSize);
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            seed.data(), nullptr, nullptr, layout.box.data(), layout.box.size(),
-            layout.associated.data(), layout.associated.size(), layout.nonce.data(),
-            box_key.data()) != 0) {
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(seed.data(), nullptr, nullptr, layout.box.data(),
+                                                   layout.box.size(), layout.associated.data(),
+                                                   layout.associated.size(), layout.nonce.data(),
+                                                   box_key.data()) != 0) {
         return MakeError(Errc::kCrypto, path + ": wrong passphrase or corrupted key file");
     }
     return KeyFromSeed(seed.view(), layout.info.public_key, path);

@@ -12,13 +12,15 @@ Result<Amount> Amount::Parse(std::string_view text) {
     if (text[0] == '-' || text[0] == '+') return fail("a sign is not allowed");
     size_t dot = text.find('.');
     std::string_view whole = text.substr(0, dot);
-    std::string_view frac = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+    std::string_view frac =
+        dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
     if (whole.empty()) return fail("no digits before '.'");
     if (dot != std::string_view::npos && frac.empty()) return fail("no digits after '.'");
     for (std::string_view part : {whole, frac}) {
         for (char c : part) {
             if (c < '0' || c > '9') {
-                return fail(std::string("'") + c + "' is not a digit (plain decimal only: \"12.5\")");
+                return fail(std::string("'") + c +
+                            "' is not a digit (plain decimal only: \"12.5\")");
             }
         }
     }
@@ -30,7 +32,8 @@ Result<Amount> Amount::Parse(std::string_view text) {
     uint64_t coins = 0;
     for (char c : whole) {
         uint64_t d = static_cast<uint64_t>(c - '0');
-        if (coins > (kMax - d) / 10) return fail("exceeds the largest amount 184467440737.09551615");
+        if (coins > (kMax - d) / 10)
+            return fail("exceeds the largest amount 184467440737.09551615");
         coins = coins * 10 + d;
     }
     uint64_t units = 0;
@@ -55,7 +58,8 @@ std::string Amount::ToString() const {
 
 Result<Amount> Amount::CheckedAdd(Amount other) const {
     if (m_units > std::numeric_limits<uint64_t>::max() - other.m_units) {
-        return MakeError(Errc::kInvalid, "amount overflow: " + ToString() + " + " + other.ToString());
+        return MakeError(Errc::kInvalid,
+                         "amount overflow: " + ToString() + " + " + other.ToString());
     }
     return Amount(m_units + other.m_units);
 }

@@ -47,6 +47,8 @@ Result<ByteArray<N>> FromHexFixed(std::string_view hex) {
 // a fixed width keeps concatenations unambiguous).
 void AppendBe64(Bytes& out, uint64_t v);
 void AppendBe32(Bytes& out, uint32_t v);
-inline void Append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
+inline void Append(Bytes& out, ByteView b) {
+    out.insert(out.end(), b.begin(), b.end());
+}
 
 }  // namespace tc::util

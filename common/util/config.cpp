@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
@@ -277,6 +278,20 @@ std::string LedgerDir(const std::string& datadir) {
 
 std::string LogDir(const std::string& datadir) {
     return datadir + "/log";
+}
+
+const CLI::Validator& DecimalUnsigned() {
+    static const CLI::Validator kCheck(
+        [](std::string& value) -> std::string {
+            bool digits = !value.empty() && value.size() <= 20 &&
+                          std::all_of(value.begin(), value.end(),
+                                      [](char c) { return c >= '0' && c <= '9'; });
+            if (!digits) return "\"" + value + "\" is not a decimal number";
+            if (value.size() > 1 && value[0] == '0') return "\"" + value + "\" has a leading zero";
+            return {};
+        },
+        "UINT");
+    return kCheck;
 }
 
 CLI::Option* WithEnv(CLI::Option* opt) {

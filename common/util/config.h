@@ -70,6 +70,12 @@ void AddCommonOptions(CLI::App& app, CommonOptions& opts, std::string stage);
 //   WithEnv(app.add_option("--max-pool-bytes", o.max_pool_bytes, "..."));
 CLI::Option* WithEnv(CLI::Option* opt);
 
+// A check for every unsigned integer option: plain decimal digits only.
+// CLI11 2.1 converts with strtoull in base 0, so without it "-5" wraps to
+// 2^64-5 and "010" is read as octal 8.
+//   app.add_option("--expiry", o.expiry)->check(DecimalUnsigned());
+const CLI::Validator& DecimalUnsigned();
+
 // $HOME/.timecoin. Errc::kUsage when HOME is unset or empty.
 Result<std::string> DefaultDatadir();
 

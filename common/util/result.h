@@ -36,7 +36,9 @@ struct Error {
     Error In(const std::string& field) &&;
 };
 
-inline Error MakeError(Errc code, std::string message) { return Error{code, std::move(message)}; }
+inline Error MakeError(Errc code, std::string message) {
+    return Error{code, std::move(message)};
+}
 
 // Result<T>: a T or an Error. [[nodiscard]] so that an error cannot be
 // dropped by accident. Access to value() on an error, or error() on a value,
@@ -88,14 +90,14 @@ using Status = Result<void>;
 
 // TC_TRY(var, expr): evaluates expr (a Result<T>); on error returns the error
 // from the enclosing function, else moves the value into a new variable var.
-#define TC_TRY(var, expr)                                            \
-    auto var##_result_ = (expr);                                     \
+#define TC_TRY(var, expr)                                             \
+    auto var##_result_ = (expr);                                      \
     if (!var##_result_.ok()) return std::move(var##_result_).error(); \
     auto var = std::move(var##_result_).value()
 
 // TC_CHECK(expr): evaluates expr (a Status); on error returns it.
-#define TC_CHECK(expr)                                \
-    do {                                              \
-        auto tc_status_ = (expr);                     \
+#define TC_CHECK(expr)                                   \
+    do {                                                 \
+        auto tc_status_ = (expr);                        \
         if (!tc_status_.ok()) return tc_status_.error(); \
     } while (0)

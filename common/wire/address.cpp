@@ -4,9 +4,13 @@
 
 namespace tc::wire {
 
-const char* Hrp(Network network) { return network == Network::kDevnet ? "tct" : "tc"; }
+const char* Hrp(Network network) {
+    return network == Network::kDevnet ? "tct" : "tc";
+}
 
-PubKeyHash KeyHash(const crypto::PublicKey& pk) { return crypto::Blake2b160(pk); }
+PubKeyHash KeyHash(const crypto::PublicKey& pk) {
+    return crypto::Blake2b160(pk);
+}
 
 Address Address::FromPublicKey(const crypto::PublicKey& pk, Network network) {
     return Address{network, KeyHash(pk)};

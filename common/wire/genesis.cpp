@@ -1,13 +1,12 @@
 #include "wire/genesis.h"
 
-#include <msgpack.hpp>
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <msgpack.hpp>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -39,8 +38,8 @@ util::Result<const json*> Member(const json& obj, const std::string& field, cons
     auto it = obj.find(key);
     std::string path = field + "." + key;
     if (it == obj.end()) return Bad(path, "missing");
-    bool ok = it->type() == type ||
-              (type == json::value_t::number_unsigned && it->is_number_unsigned());
+    bool ok =
+        it->type() == type || (type == json::value_t::number_unsigned && it->is_number_unsigned());
     if (!ok) {
         static const std::map<json::value_t, const char*> kNames = {
             {json::value_t::string, "a string"},
@@ -68,8 +67,7 @@ util::Result<uint64_t> Unsigned(const json& obj, const std::string& field, const
     return n;
 }
 
-util::Result<util::Amount> AmountField(const json& obj, const std::string& field,
-                                       const char* key) {
+util::Result<util::Amount> AmountField(const json& obj, const std::string& field, const char* key) {
     TC_TRY(text, String(obj, field, key));
     auto amount = util::Amount::Parse(text);
     if (!amount) return std::move(amount).error().In(field + "." + key);
@@ -95,8 +93,8 @@ bool ValidChainName(std::string_view name) {
 
 util::Status CheckEndpoint(std::string_view endpoint) {
     if (endpoint.size() > kMaxEndpointBytes) {
-        return MakeError(Errc::kInvalid, "longer than " + std::to_string(kMaxEndpointBytes) +
-                                             " bytes");
+        return MakeError(Errc::kInvalid,
+                         "longer than " + std::to_string(kMaxEndpointBytes) + " bytes");
     }
     size_t colon = endpoint.rfind(':');
     if (colon == std::string_view::npos || colon == 0) {
@@ -261,7 +259,7 @@ util::Result<Genesis> ParseGenesis(std::string_view json_text) {
     TC_TRY(block_bytes, Unsigned(*limits, l, "max_block_bytes", 4096, kMaxEncodedBlockBytes));
     TC_TRY(block_txs, Unsigned(*limits, l, "max_block_txs", 1, kMaxBlockTxs));
     TC_TRY(tx_bytes, Unsigned(*limits, l, "max_tx_bytes", 256,
-                                std::min<uint64_t>(block_bytes, kMaxEncodedTxBytes)));
+                              std::min<uint64_t>(block_bytes, kMaxEncodedTxBytes)));
     out.max_block_bytes = block_bytes;
     out.max_block_txs = block_txs;
     out.max_tx_bytes = tx_bytes;
@@ -354,6 +352,8 @@ util::Bytes EncodeGenesis(const Genesis& genesis) {
     return util::Bytes(p, p + buf.size());
 }
 
-Hash ChainId(const Genesis& genesis) { return crypto::Blake2b256(EncodeGenesis(genesis)); }
+Hash ChainId(const Genesis& genesis) {
+    return crypto::Blake2b256(EncodeGenesis(genesis));
+}
 
 }  // namespace tc::wire

@@ -6,11 +6,10 @@
 // out of range"). The format is documented in man/timecoin-protocol.7.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "util/amount.h"
 #include "util/result.h"

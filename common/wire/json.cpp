@@ -20,8 +20,8 @@ json TxToJson(const Transaction& tx, Network network) {
     json witnesses = json::array();
     for (const auto& w : tx.witnesses) {
         if (w) {
-            witnesses.push_back(
-                {{"public_key", util::ToHex(w->public_key)}, {"signature", util::ToHex(w->signature)}});
+            witnesses.push_back({{"public_key", util::ToHex(w->public_key)},
+                                 {"signature", util::ToHex(w->signature)}});
         } else {
             witnesses.push_back(nullptr);
         }

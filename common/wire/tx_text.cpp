@@ -12,7 +12,8 @@ util::Result<Transaction> ReadTransactionHex(std::istream& in, const std::string
     const char* space = " \t\r\n";
     size_t begin = text.find_first_not_of(space);
     if (begin == std::string::npos) {
-        return util::MakeError(util::Errc::kInvalid, what + ": empty (expected a transaction in hex)");
+        return util::MakeError(util::Errc::kInvalid,
+                               what + ": empty (expected a transaction in hex)");
     }
     size_t end = text.find_last_not_of(space);
     auto bytes = util::FromHex(std::string_view(text).substr(begin, end - begin + 1));
@@ -22,6 +23,8 @@ util::Result<Transaction> ReadTransactionHex(std::istream& in, const std::string
     return tx;
 }
 
-std::string TransactionHex(const Transaction& tx) { return util::ToHex(Encode(tx)); }
+std::string TransactionHex(const Transaction& tx) {
+    return util::ToHex(Encode(tx));
+}
 
 }  // namespace tc::wire

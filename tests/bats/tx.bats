@@ -31,6 +31,14 @@ setup() {
     done
 }
 
+@test "a negative or octal-looking expiry is a usage error, not a wrap" {
+    for expiry in -5 010 1e3 18446744073709551616; do
+        run tc-tx create --in "$(fake_txid 1):0" --out "$bob:1" --expiry "$expiry"
+        [ "$status" -eq 2 ]
+        [ "${#lines[@]}" -eq 1 ]
+    done
+}
+
 @test "a typo in an address is refused" {
     typo="${bob%?}$([ "${bob: -1}" = q ] && echo p || echo q)"
     run tc-tx create --in "$(fake_txid 1):0" --out "$typo:1"

@@ -69,8 +69,9 @@ TEST(Amount, FormatsShortestExactForm) {
 }
 
 TEST(Amount, RoundTripsThroughText) {
-    for (uint64_t u : std::initializer_list<uint64_t>{0, 1, 10, 99'999'999, 100'000'001ull, 123'456'789'012ull,
-                       std::numeric_limits<uint64_t>::max()}) {
+    for (uint64_t u :
+         std::initializer_list<uint64_t>{0, 1, 10, 99'999'999, 100'000'001ull, 123'456'789'012ull,
+                                         std::numeric_limits<uint64_t>::max()}) {
         auto a = Amount::FromUnits(u);
         EXPECT_EQ(Units(a.ToString()), u);
     }

@@ -14,9 +14,11 @@ TEST(Bech32m, AcceptsBip350ValidVectors) {
     const char* valid[] = {
         "A1LQFN3A",
         "a1lqfn3a",
-        "an83characterlonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11sg7hg6",
+        "an83characterlonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11sg7hg"
+        "6",
         "abcdef1l7aum6echk45nj3s0wdvt2fg8x9yrzpqzd3ryx",
-        "11llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllludsr8",
+        "11llllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllllludsr"
+        "8",
         "split1checkupstagehandshakeupstreamerranterredcaperredlc445v",
         "?1v759aa",
     };
@@ -40,7 +42,8 @@ TEST(Bech32m, RejectsBip350InvalidVectors) {
         {std::string("\x20") + "1xj0phk", "invalid character"},  // HRP char out of range
         {std::string("\x7f") + "1g6xzxy", "invalid character"},
         {std::string("\x80") + "1vctc34", "invalid character"},
-        {"an84characterslonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11d6pts4",
+        {"an84characterslonghumanreadablepartthatcontainsthetheexcludedcharactersbioandnumber11d6pt"
+         "s4",
          "too long"},
         {"qyrz8wqd2c9m", "no separator"},
         {"1qyrz8wqd2c9m", "empty human-readable part"},

@@ -11,12 +11,14 @@ using namespace tc;
 TEST(Quorum, SizesForOneToTwenty) {
     // n: f, q. Any two quorums must intersect in more than f members:
     // 2q - n > f, and q honest members must be reachable: q <= n - f.
-    const size_t expected_q[21] = {0, 1, 2, 2, 3, 4, 4, 5, 6, 6, 7, 8, 8, 9, 10, 10, 11, 12, 12, 13, 14};
+    const size_t expected_q[21] = {0, 1, 2, 2,  3,  4,  4,  5,  6,  6, 7,
+                                   8, 8, 9, 10, 10, 11, 12, 12, 13, 14};
     for (size_t n = 1; n <= 20; ++n) {
         auto q = consensus::QuorumFor(n);
         EXPECT_EQ(q.f, (n - 1) / 3) << n;
         EXPECT_EQ(q.q, expected_q[n]) << n;
-        EXPECT_GT(2 * q.q, n + q.f) << "quorums of n=" << n << " may not intersect in a correct node";
+        EXPECT_GT(2 * q.q, n + q.f)
+            << "quorums of n=" << n << " may not intersect in a correct node";
         EXPECT_LE(q.q, n - q.f) << "n=" << n << " cannot make progress with f silent";
         if (n % 3 == 1) {
             EXPECT_EQ(q.q, 2 * q.f + 1) << n;
@@ -130,7 +132,8 @@ TEST(TxCheck, ContextFreeRules) {
               std::string::npos);
     auto dup = Transfer(2);
     dup.inputs[1] = dup.inputs[0];
-    EXPECT_NE(consensus::CheckTransaction(dup).error().message.find("tx.inputs[1]"), std::string::npos);
+    EXPECT_NE(consensus::CheckTransaction(dup).error().message.find("tx.inputs[1]"),
+              std::string::npos);
     auto zero = Transfer(1);
     zero.outputs[0].amount = 0;
     EXPECT_NE(consensus::CheckTransaction(zero).error().message.find("tx.outputs[0].amount"),

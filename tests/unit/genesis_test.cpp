@@ -23,7 +23,8 @@ class GenesisTest : public ::testing::Test {
             {"network", "devnet"},
             {"time", "2026-11-24T08:00:00Z"},
             {"allocations",
-             {{{"address", Addr(0)}, {"amount", "1000.5"}}, {{"address", Addr(1)}, {"amount", "7"}}}},
+             {{{"address", Addr(0)}, {"amount", "1000.5"}},
+              {{"address", Addr(1)}, {"amount", "7"}}}},
             {"masternodes",
              {{{"public_key", tc::util::ToHex(keys[0].public_key())},
                {"endpoint", "127.0.0.1:7001"},
@@ -34,7 +35,8 @@ class GenesisTest : public ::testing::Test {
             {"collateral", "100"},
             {"activation_delay", 5},
             {"min_fee_rate", "0.00000002"},
-            {"limits", {{"max_block_bytes", 1 << 20}, {"max_block_txs", 5000}, {"max_tx_bytes", 65536}}},
+            {"limits",
+             {{"max_block_bytes", 1 << 20}, {"max_block_txs", 5000}, {"max_tx_bytes", 65536}}},
             {"timeouts", {{"base_ms", 1000}, {"max_ms", 30000}}},
         };
     }
@@ -129,16 +131,18 @@ TEST_F(GenesisTest, EachBadFieldIsNamed) {
                 "genesis.masternodes[0].public_key", "32 bytes");
     ExpectError([](json& j) { j["masternodes"][0]["public_key"] = std::string(64, '0'); },
                 "genesis.masternodes[0].public_key", "not a valid Ed25519");
-    ExpectError([](json& j) { j["masternodes"][1]["public_key"] = j["masternodes"][0]["public_key"]; },
-                "genesis.masternodes[1].public_key", "listed twice");
+    ExpectError(
+        [](json& j) { j["masternodes"][1]["public_key"] = j["masternodes"][0]["public_key"]; },
+        "genesis.masternodes[1].public_key", "listed twice");
     ExpectError([](json& j) { j["activation_delay"] = 0; }, "genesis.activation_delay", "outside");
     ExpectError([](json& j) { j["activation_delay"] = -1; }, "genesis.activation_delay",
                 "non-negative integer");
-    ExpectError([](json& j) { j["limits"]["max_tx_bytes"] = 2 << 20; }, "genesis.limits.max_tx_bytes",
-                "outside");
+    ExpectError([](json& j) { j["limits"]["max_tx_bytes"] = 2 << 20; },
+                "genesis.limits.max_tx_bytes", "outside");
     ExpectError([](json& j) { j["limits"]["max_block_txs"] = 0; }, "genesis.limits.max_block_txs",
                 "outside");
-    ExpectError([](json& j) { j["timeouts"]["max_ms"] = 10; }, "genesis.timeouts.max_ms", "outside");
+    ExpectError([](json& j) { j["timeouts"]["max_ms"] = 10; }, "genesis.timeouts.max_ms",
+                "outside");
     ExpectError([](json& j) { j["timeouts"]["extra"] = 1; }, "genesis.timeouts", "unknown field");
 }
 
@@ -169,8 +173,9 @@ TEST(UtcTime, ParsesAndFormats) {
     EXPECT_EQ(*tc::wire::ParseUtcTime("2026-11-24T08:00:00.250Z"), 1795507200250u);
     EXPECT_EQ(tc::wire::FormatUtcTime(1795507200250u), "2026-11-24T08:00:00.250Z");
     EXPECT_EQ(tc::wire::FormatUtcTime(1795507200000u), "2026-11-24T08:00:00Z");
-    for (const char* bad : {"2026-11-24 08:00:00Z", "2026-11-24T08:00:00", "2026-13-01T00:00:00Z",
-                            "2026-11-24T24:00:00Z", "1969-12-31T23:59:59Z", "", "2026-11-24T08:00:00+01:00"}) {
+    for (const char* bad :
+         {"2026-11-24 08:00:00Z", "2026-11-24T08:00:00", "2026-13-01T00:00:00Z",
+          "2026-11-24T24:00:00Z", "1969-12-31T23:59:59Z", "", "2026-11-24T08:00:00+01:00"}) {
         EXPECT_FALSE(tc::wire::ParseUtcTime(bad).ok()) << bad;
     }
 }

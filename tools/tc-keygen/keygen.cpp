@@ -24,7 +24,9 @@ using util::MakeError;
 
 namespace {
 
-wire::Network NetworkOf(bool devnet) { return devnet ? wire::Network::kDevnet : wire::Network::kMain; }
+wire::Network NetworkOf(bool devnet) {
+    return devnet ? wire::Network::kDevnet : wire::Network::kMain;
+}
 
 std::string Z85(const util::ByteArray<32>& key) {
     char text[41];
@@ -73,7 +75,8 @@ util::Result<std::vector<size_t>> ParseInputList(const std::string& list, size_t
         size_t index = 0;
         auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), index);
         if (item.empty() || ec != std::errc() || end != item.data() + item.size()) {
-            return MakeError(Errc::kUsage, "--inputs: \"" + std::string(item) + "\" is not an input index");
+            return MakeError(Errc::kUsage,
+                             "--inputs: \"" + std::string(item) + "\" is not an input index");
         }
         if (index >= slots) {
             return MakeError(Errc::kUsage, "--inputs: index " + std::to_string(index) +
@@ -81,7 +84,8 @@ util::Result<std::vector<size_t>> ParseInputList(const std::string& list, size_t
                                                " inputs to sign");
         }
         if (!seen.insert(index).second) {
-            return MakeError(Errc::kUsage, "--inputs: index " + std::to_string(index) + " given twice");
+            return MakeError(Errc::kUsage,
+                             "--inputs: index " + std::to_string(index) + " given twice");
         }
         out.push_back(index);
         pos = comma + 1;
@@ -99,7 +103,8 @@ util::Status New(const Options& opts, std::ostream& out) {
     }
     TC_TRY(passphrase, MaybePassphrase(opts.passphrase_file));
     crypto::SecretKey key = crypto::SecretKey::Generate();
-    TC_CHECK(crypto::WriteKeyFile(path, key, opts.devnet, passphrase.size() ? &passphrase : nullptr));
+    TC_CHECK(
+        crypto::WriteKeyFile(path, key, opts.devnet, passphrase.size() ? &passphrase : nullptr));
     auto address = wire::Address::FromPublicKey(key.public_key(), NetworkOf(opts.devnet));
     if (opts.common.json) {
         nlohmann::json j = {{"address", address.ToString()},
@@ -142,9 +147,10 @@ util::Status Sign(const Options& opts, std::istream& in, std::ostream& out) {
         TC_TRY(info, crypto::ReadKeyFileInfo(opts.key));
         TC_TRY(genesis, wire::LoadGenesisFile(opts.genesis));
         if (info.devnet != (genesis.network == wire::Network::kDevnet)) {
-            return MakeError(Errc::kUsage, opts.key + ": a " + (info.devnet ? "devnet" : "main-network") +
-                                               " key for a " +
-                                               (info.devnet ? "main-network" : "devnet") + " chain");
+            return MakeError(Errc::kUsage,
+                             opts.key + ": a " + (info.devnet ? "devnet" : "main-network") +
+                                 " key for a " + (info.devnet ? "main-network" : "devnet") +
+                                 " chain");
         }
     }
     TC_TRY(key, LoadKey(opts));
@@ -184,15 +190,17 @@ util::Status VerifyMessage(const Options& opts, std::ostream& out) {
     if (!address) return MakeError(Errc::kUsage, address.error().message);
     auto both = util::FromHexFixed<96>(opts.signature);
     if (!both) {
-        return MakeError(Errc::kUsage, "signature: " + both.error().message +
-                                           " (sign-message prints 96 bytes: public key, signature)");
+        return MakeError(Errc::kUsage,
+                         "signature: " + both.error().message +
+                             " (sign-message prints 96 bytes: public key, signature)");
     }
     crypto::PublicKey pk;
     crypto::Signature sig;
     std::copy(both->begin(), both->begin() + 32, pk.begin());
     std::copy(both->begin() + 32, both->end(), sig.begin());
     if (wire::KeyHash(pk) != address->hash) {
-        return MakeError(Errc::kCrypto, "signature was made by another key than " + opts.address + "'s");
+        return MakeError(Errc::kCrypto,
+                         "signature was made by another key than " + opts.address + "'s");
     }
     if (!crypto::Verify(pk, crypto::MessageSigningMessage(util::AsBytes(opts.message)), sig)) {
         return MakeError(Errc::kCrypto, "bad signature for this message");
@@ -205,7 +213,8 @@ void SetupCli(CLI::App& app, Options& opts) {
     app.description("Create and show TimeCoin keys; sign and verify transactions and messages.");
     app.require_subcommand(1);
 
-    auto* cmd_new = app.add_subcommand("new", "create a key file (mode 0600) and print its address");
+    auto* cmd_new =
+        app.add_subcommand("new", "create a key file (mode 0600) and print its address");
     cmd_new->add_option("--out", opts.out, "key file to create (default DATADIR/node.key)");
     cmd_new->add_flag("--devnet", opts.devnet, "a devnet key (addresses tct1...)");
     cmd_new->add_option("--passphrase-file", opts.passphrase_file,
@@ -224,18 +233,21 @@ void SetupCli(CLI::App& app, Options& opts) {
     cmd_sign->add_option("--key", opts.key, "key file")->required();
     chain_opts(cmd_sign);
     cmd_sign->add_option("--inputs", opts.inputs, "input indices to sign, e.g. 0,2 (default all)");
-    cmd_sign->add_option("--passphrase-file", opts.passphrase_file, "passphrase of an encrypted key");
+    cmd_sign->add_option("--passphrase-file", opts.passphrase_file,
+                         "passphrase of an encrypted key");
 
     auto* cmd_verify = app.add_subcommand(
         "verify", "exit 0 iff every input of the transaction on stdin has a valid witness");
     chain_opts(cmd_verify);
 
-    auto* cmd_sm = app.add_subcommand("sign-message", "sign MSG; prints public key and signature (hex)");
+    auto* cmd_sm =
+        app.add_subcommand("sign-message", "sign MSG; prints public key and signature (hex)");
     cmd_sm->add_option("--key", opts.key, "key file")->required();
     cmd_sm->add_option("--passphrase-file", opts.passphrase_file, "passphrase of an encrypted key");
     cmd_sm->add_option("MSG", opts.message, "message")->required();
 
-    auto* cmd_vm = app.add_subcommand("verify-message", "exit 0 iff SIG is ADDRESS's signature of MSG");
+    auto* cmd_vm =
+        app.add_subcommand("verify-message", "exit 0 iff SIG is ADDRESS's signature of MSG");
     cmd_vm->add_option("ADDRESS", opts.address, "address")->required();
     cmd_vm->add_option("SIG", opts.signature, "signature from sign-message (hex)")->required();
     cmd_vm->add_option("MSG", opts.message, "message")->required();

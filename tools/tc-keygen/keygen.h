@@ -5,11 +5,10 @@
 // parses flags and maps the Status to an exit code.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "crypto/hash.h"
 #include "util/config.h"

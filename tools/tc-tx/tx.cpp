@@ -103,15 +103,19 @@ util::Result<wire::Transaction> BuildTransaction(const Options& opts) {
 }
 
 void SetupCli(CLI::App& app, Options& opts) {
-    app.description("Build, decode and inspect TimeCoin transactions offline (hex on stdin/stdout).");
+    app.description(
+        "Build, decode and inspect TimeCoin transactions offline (hex on stdin/stdout).");
     app.require_subcommand(1);
     auto* create = app.add_subcommand("create", "print an unsigned transaction (hex)");
     create->add_option("--in", opts.ins, "input TXID:VOUT (repeat for more)");
     create->add_option("--out", opts.outs, "output ADDRESS:AMOUNT, amount in TIME (repeat)");
-    create->add_option("--expiry", opts.expiry, "last height that may include it (0: never)");
-    create->add_option("--register", opts.register_spec,
-                       "masternode register: PUBKEY,HOST:PORT,PAYOUT_ADDRESS (output 0 is the collateral)");
-    create->add_option("--retire", opts.retire_key, "masternode retire: PUBKEY (no inputs or outputs)");
+    create->add_option("--expiry", opts.expiry, "last height that may include it (0: never)")
+        ->check(util::DecimalUnsigned());
+    create->add_option(
+        "--register", opts.register_spec,
+        "masternode register: PUBKEY,HOST:PORT,PAYOUT_ADDRESS (output 0 is the collateral)");
+    create->add_option("--retire", opts.retire_key,
+                       "masternode retire: PUBKEY (no inputs or outputs)");
     auto* decode = app.add_subcommand("decode", "print the transaction on stdin as JSON");
     decode->add_flag("--devnet", opts.devnet, "show devnet (tct1) addresses");
     app.add_subcommand("id", "print the txid of the transaction on stdin");

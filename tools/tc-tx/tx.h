@@ -2,11 +2,10 @@
 // does); signing is tc-keygen sign. Hex on stdin and stdout.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <iosfwd>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "util/config.h"
 #include "util/result.h"
