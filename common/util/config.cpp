@@ -288,6 +288,10 @@ const CLI::Validator& DecimalUnsigned() {
                                       [](char c) { return c >= '0' && c <= '9'; });
             if (!digits) return "\"" + value + "\" is not a decimal number";
             if (value.size() > 1 && value[0] == '0') return "\"" + value + "\" has a leading zero";
+            // strtoull saturates silently: 2^64 would become 2^64-1.
+            if (value.size() == 20 && value > "18446744073709551615") {
+                return "\"" + value + "\" is above 18446744073709551615";
+            }
             return {};
         },
         "UINT");
