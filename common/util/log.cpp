@@ -9,6 +9,7 @@
 #include <ctime>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace tc::log {
@@ -51,76 +52,11 @@ void Append(spdlog::memory_buf_t& dest, std::string_view s) {
     dest.append(s.data(), s.data() + s.size());
 }
 
-// Length of the well-formed UTF-8 sequence at s[i], or 0 (RFC 3629: no
-// overlong forms, no surrogates, nothing above U+10FFFF).
-size_t Utf8Length(std::string_view s, size_t i) {
-    auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    auto cont = [&](size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
-    unsigned char c = byte(i);
-    if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (!cont(i + 1) || !cont(i + 2)) return 0;
-        if (c == 0xE0 && byte(i + 1) < 0xA0) return 0;   // overlong
-        if (c == 0xED && byte(i + 1) >= 0xA0) return 0;  // surrogate
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-        if (c == 0xF0 && byte(i + 1) < 0x90) return 0;   // overlong
-        if (c == 0xF4 && byte(i + 1) >= 0x90) return 0;  // above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
-
-// s as a JSON string literal, quotes included.
+// s as a JSON string literal, quotes included; bytes that are not UTF-8
+// become U+FFFD rather than invalid JSON.
 void AppendJsonString(spdlog::memory_buf_t& dest, std::string_view s) {
-    dest.push_back('"');
-    for (size_t i = 0; i < s.size();) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c >= 0x80) {
-            size_t n = Utf8Length(s, i);
-            if (n == 0) {
-                Append(dest, "\\ufffd");
-                ++i;
-            } else {
-                Append(dest, s.substr(i, n));
-                i += n;
-            }
-            continue;
-        }
-        switch (c) {
-            case '"':
-                Append(dest, "\\\"");
-                break;
-            case '\\':
-                Append(dest, "\\\\");
-                break;
-            case '\b':
-                Append(dest, "\\b");
-                break;
-            case '\f':
-                Append(dest, "\\f");
-                break;
-            case '\n':
-                Append(dest, "\\n");
-                break;
-            case '\r':
-                Append(dest, "\\r");
-                break;
-            case '\t':
-                Append(dest, "\\t");
-                break;
-            default:
-                if (c < 0x20) {
-                    fmt::format_to(std::back_inserter(dest), "\\u{:04x}", c);
-                } else {
-                    dest.push_back(static_cast<char>(c));
-                }
-        }
-        ++i;
-    }
-    dest.push_back('"');
+    Append(dest, nlohmann::json(std::string(s))
+                     .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // s with control characters escaped, so that a record stays one line.

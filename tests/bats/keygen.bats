@@ -80,6 +80,15 @@ setup() {
     [ "${#lines[@]}" -eq 1 ]
 }
 
+@test "new without --out writes DATADIR/node.key in a private datadir" {
+    addr=$(tc-keygen new --devnet)
+    [ "$(stat -c %a "$TC_DATADIR")" = 700 ]
+    [ "$(tc-keygen show --json "$TC_DATADIR/node.key" | jq -r .address)" = "$addr" ]
+    run tc-keygen new --devnet
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"already exists"* ]]
+}
+
 @test "an existing key file is never overwritten" {
     before=$(tc-keygen show --json bob.key | jq -r .public_key)
     run tc-keygen new --devnet --out bob.key

@@ -96,8 +96,12 @@ util::Result<std::vector<size_t>> ParseInputList(const std::string& list, size_t
 util::Status New(const Options& opts, std::ostream& out) {
     std::string path = opts.out;
     if (path.empty()) {
+        // A datadir holds keys: create it private to its owner.
         std::error_code ec;
-        std::filesystem::create_directories(opts.common.datadir, ec);
+        if (std::filesystem::create_directories(opts.common.datadir, ec)) {
+            std::filesystem::permissions(opts.common.datadir, std::filesystem::perms::owner_all,
+                                         ec);
+        }
         if (ec) return MakeError(Errc::kIo, opts.common.datadir + ": " + ec.message());
         path = opts.common.datadir + "/node.key";
     }
