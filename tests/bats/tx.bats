@@ -69,6 +69,16 @@ setup() {
     [ "$status" -eq 2 ]
 }
 
+@test "--json gives one JSON object a line for create and id" {
+    run tc-tx create --json --in "$(fake_txid 7):3" --out "$bob:1"
+    [ "$status" -eq 0 ]
+    hex=$(jq -r .hex <<<"$output")
+    txid=$(jq -r .txid <<<"$output")
+    [ "$(tc-tx id <<<"$hex")" = "$txid" ]
+    [ "$(tc-tx id --json <<<"$hex" | jq -r .txid)" = "$txid" ]
+    [ "$(tc-tx decode --json <<<"$hex" | wc -l)" -eq 1 ]
+}
+
 @test "--help and --version exit 0 on stdout" {
     run tc-tx --help
     [ "$status" -eq 0 ]

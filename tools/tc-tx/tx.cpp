@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "consensus/tx_check.h"
@@ -122,18 +123,29 @@ void SetupCli(CLI::App& app, Options& opts) {
 }
 
 util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std::ostream& out) {
+    const bool json = opts.common.json;
     if (app.got_subcommand("create")) {
         TC_TRY(tx, BuildTransaction(opts));
-        out << wire::TransactionHex(tx) << "\n";
+        if (json) {
+            nlohmann::json j = {{"hex", wire::TransactionHex(tx)},
+                                {"txid", util::ToHex(wire::TxId(tx))}};
+            out << j.dump() << "\n";
+        } else {
+            out << wire::TransactionHex(tx) << "\n";
+        }
         return {};
     }
     TC_TRY(tx, wire::ReadTransactionHex(in, "stdin"));
     if (app.got_subcommand("decode")) {
         auto network = opts.devnet ? wire::Network::kDevnet : wire::Network::kMain;
-        out << wire::TxToJson(tx, network).dump(opts.common.json ? -1 : 2) << "\n";
+        out << wire::TxToJson(tx, network).dump(json ? -1 : 2) << "\n";
         return {};
     }
-    out << util::ToHex(wire::TxId(tx)) << "\n";
+    if (json) {
+        out << nlohmann::json{{"txid", util::ToHex(wire::TxId(tx))}}.dump() << "\n";
+    } else {
+        out << util::ToHex(wire::TxId(tx)) << "\n";
+    }
     return {};
 }
 
