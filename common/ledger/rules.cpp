@@ -1,0 +1,406 @@
+#include "ledger/rules.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "consensus/certificate.h"
+#include "consensus/tx_check.h"
+#include "wire/address.h"
+#include "wire/codec.h"
+
+namespace tc::ledger {
+
+using schema::RegistryEntry;
+using schema::RegistryKind;
+using util::Amount;
+using util::Errc;
+using util::MakeError;
+
+namespace {
+
+util::Error Rule(uint64_t height, const std::string& field, const std::string& rule,
+                 const std::string& detail, Errc code = Errc::kInvalid) {
+    std::string msg = "block " + std::to_string(height) + ": " + field + ": " + rule;
+    if (!detail.empty()) msg += " " + detail;
+    return MakeError(code, std::move(msg));
+}
+
+bool EntryLess(const RegistryEntry& a, const RegistryEntry& b) {
+    return a.height != b.height ? a.height < b.height : a.node.key < b.node.key;
+}
+
+std::string Hex(util::ByteView b) {
+    return util::ToHex(b);
+}
+
+}  // namespace
+
+Registry::Registry(std::vector<RegistryEntry> entries) : m_entries(std::move(entries)) {
+    std::stable_sort(m_entries.begin(), m_entries.end(), EntryLess);
+}
+
+Registry Registry::FromGenesis(const wire::Genesis& genesis) {
+    std::vector<RegistryEntry> entries;
+    for (const auto& m : genesis.masternodes) {
+        RegistryEntry e;
+        e.height = 0;
+        e.kind = RegistryKind::kAdd;
+        e.node = Masternode{m.public_key, m.endpoint, m.payout, std::nullopt};
+        entries.push_back(std::move(e));
+    }
+    return Registry(std::move(entries));
+}
+
+std::vector<Masternode> Registry::SetAt(uint64_t height) const {
+    std::map<crypto::PublicKey, const Masternode*> set;
+    for (const auto& e : m_entries) {
+        if (e.height > height) break;
+        if (e.kind == RegistryKind::kAdd) {
+            set[e.node.key] = &e.node;
+        } else {
+            set.erase(e.node.key);
+        }
+    }
+    std::vector<Masternode> out;
+    out.reserve(set.size());
+    for (const auto& [key, node] : set) out.push_back(*node);
+    return out;
+}
+
+std::vector<Masternode> Registry::Final() const {
+    return SetAt(UINT64_MAX);
+}
+
+void Registry::Add(const RegistryEntry& entry) {
+    auto at = std::upper_bound(m_entries.begin(), m_entries.end(), entry, EntryLess);
+    m_entries.insert(at, entry);
+}
+
+std::vector<crypto::PublicKey> Keys(const std::vector<Masternode>& set) {
+    std::vector<crypto::PublicKey> keys;
+    keys.reserve(set.size());
+    for (const auto& m : set) keys.push_back(m.key);
+    return keys;
+}
+
+util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& chain_id,
+                                  unsigned threads) {
+    const size_t n = block.txs.size();
+    if (n == 0) return {};
+    size_t workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    workers = std::min(workers, n);
+    std::atomic<size_t> next{0};
+    std::atomic<size_t> first_bad{SIZE_MAX};
+    std::vector<std::optional<util::Error>> errors(n);
+    auto work = [&] {
+        for (;;) {
+            size_t i = next.fetch_add(1);
+            if (i >= n || i > first_bad.load()) return;
+            auto status = consensus::VerifyWitnesses(block.txs[i], chain_id);
+            if (!status.ok()) {
+                errors[i] = status.error();
+                size_t seen = first_bad.load();
+                while (i < seen && !first_bad.compare_exchange_weak(seen, i)) {
+                }
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    try {
+        for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
+    } catch (const std::system_error&) {
+        // No more threads: the ones started and this one finish the work.
+    }
+    work();
+    for (auto& t : pool) t.join();
+    size_t bad = first_bad.load();
+    if (bad == SIZE_MAX) return {};
+    return Rule(block.header.height, "tx[" + std::to_string(bad) + "]", "bad-witness",
+                errors[bad]->message, Errc::kCrypto);
+}
+
+util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
+                                      const Registry& registry, const UtxoLookup& lookup,
+                                      const wire::Block& block, const wire::CommitCertificate& cert,
+                                      const ApplyOptions& options) {
+    const wire::Genesis& g = ctx.genesis;
+    const wire::BlockHeader& h = block.header;
+    const uint64_t height = tip.height + 1;
+    const uint64_t hb = h.height;  // the height messages name: the block's own
+
+    // Header.
+    if (h.height != height) {
+        return Rule(hb, "header.height", "bad-height",
+                    std::to_string(h.height) + " where " + std::to_string(height) +
+                        " (tip + 1) is expected");
+    }
+    if (h.prev_hash != tip.hash) {
+        return Rule(hb, "header.prev_hash", "bad-prev-hash",
+                    Hex(h.prev_hash) + " where " + Hex(tip.hash) + " (block " +
+                        std::to_string(tip.height) + ") is expected");
+    }
+    if (h.version != wire::kBlockVersion) {
+        return Rule(hb, "header.version", "bad-version",
+                    std::to_string(h.version) + " where " + std::to_string(wire::kBlockVersion) +
+                        " is expected");
+    }
+    if (h.timestamp_ms < tip.time_ms) {
+        return Rule(hb, "header.timestamp", "time-too-old",
+                    std::to_string(h.timestamp_ms) + " is before the previous block's " +
+                        std::to_string(tip.time_ms));
+    }
+    const std::vector<Masternode> set = registry.SetAt(height);
+    if (set.empty()) {
+        return MakeError(Errc::kInternal, "block " + std::to_string(hb) +
+                                              ": the masternode set at this height is empty");
+    }
+    const uint64_t n = set.size();
+    const uint64_t primary = (height % n + h.view % n) % n;
+    if (h.proposer != primary) {
+        return Rule(hb, "header.proposer", "bad-proposer",
+                    std::to_string(h.proposer) + " where " + std::to_string(primary) +
+                        " is the primary of view " + std::to_string(h.view) + " among " +
+                        std::to_string(n) + " masternodes");
+    }
+    const std::vector<crypto::PublicKey> keys = Keys(set);
+    wire::Hash mnset = consensus::MasternodeSetHash(keys);
+    if (h.mnset_hash != mnset) {
+        return Rule(hb, "header.mnset_hash", "bad-mnset-hash",
+                    Hex(h.mnset_hash) + " where " + Hex(mnset) + " (the set of " +
+                        std::to_string(n) + " at this height) is expected");
+    }
+    wire::Hash root = wire::TxRoot(block.txs);
+    if (h.tx_root != root) {
+        return Rule(hb, "header.tx_root", "bad-tx-root",
+                    Hex(h.tx_root) + " where the transactions give " + Hex(root));
+    }
+    BlockEffects fx;
+    fx.height = height;
+    fx.encoded_block = wire::Encode(block);
+    if (fx.encoded_block.size() > g.max_block_bytes) {
+        return Rule(hb, "block", "block-too-large",
+                    std::to_string(fx.encoded_block.size()) + " bytes, the limit is " +
+                        std::to_string(g.max_block_bytes));
+    }
+    if (block.txs.size() > g.max_block_txs) {
+        return Rule(
+            hb, "block.txs", "too-many-txs",
+            std::to_string(block.txs.size()) + ", the limit is " + std::to_string(g.max_block_txs));
+    }
+    fx.block_hash = wire::BlockHash(h);
+    auto cert_ok = consensus::VerifyCertificate(cert, keys, ctx.chain_id, height, fx.block_hash);
+    if (!cert_ok.ok()) {
+        return Rule(hb, "cert", "bad-certificate", cert_ok.error().message, cert_ok.error().code);
+    }
+
+    // Collateral of masternodes leaving at this height becomes spendable.
+    std::set<wire::OutPoint> unlocked;
+    for (const auto& e : registry.entries()) {
+        if (e.height > height) break;
+        if (e.height != height || e.kind != RegistryKind::kRemove || !e.node.collateral) continue;
+        TC_TRY(found, lookup(*e.node.collateral));
+        if (!found) {
+            return MakeError(Errc::kInternal, "block " + std::to_string(hb) + ": collateral " +
+                                                  schema::OutPointText(*e.node.collateral) +
+                                                  " of masternode " + Hex(e.node.key) +
+                                                  " is not in the UTXO set");
+        }
+        found->locked = false;
+        unlocked.insert(found->outpoint);
+        fx.unlocked.push_back(*found);
+    }
+
+    // Transactions.
+    std::map<crypto::PublicKey, Masternode> final_set;
+    for (auto& m : registry.Final()) final_set.emplace(m.key, m);
+    std::set<crypto::PublicKey> changed;
+    std::map<wire::OutPoint, Utxo> block_outputs;  // created here, not spent yet
+    std::set<wire::OutPoint> spent_here;
+    std::set<wire::Hash> txids;
+    const Amount min_rate = g.min_fee_rate;
+    for (size_t i = 0; i < block.txs.size(); ++i) {
+        const wire::Transaction& tx = block.txs[i];
+        const std::string f = "tx[" + std::to_string(i) + "]";
+        size_t tx_bytes = wire::Encode(tx).size();
+        if (tx_bytes > g.max_tx_bytes) {
+            return Rule(hb, f, "tx-too-large",
+                        std::to_string(tx_bytes) + " bytes, the limit is " +
+                            std::to_string(g.max_tx_bytes));
+        }
+        auto ok = consensus::CheckTransaction(tx);
+        if (!ok.ok()) return Rule(hb, f, "bad-tx", ok.error().message);
+        if (tx.expiry != 0 && height > tx.expiry) {
+            return Rule(
+                hb, f + ".expiry", "expired",
+                "at height " + std::to_string(tx.expiry) + ", this is " + std::to_string(height));
+        }
+        const size_t slots = tx.WitnessSlots();
+        if (tx.witnesses.size() != slots) {
+            return Rule(hb, f + ".witnesses", "unsigned",
+                        std::to_string(tx.witnesses.size()) + " of " + std::to_string(slots) +
+                            " signatures");
+        }
+        for (size_t j = 0; j < slots; ++j) {
+            if (!tx.witnesses[j]) {
+                return Rule(hb, f + ".witnesses[" + std::to_string(j) + "]", "unsigned",
+                            "(input not signed)");
+            }
+        }
+        const wire::Hash txid = wire::TxId(tx);
+        if (!txids.insert(txid).second) {
+            return Rule(hb, f, "duplicate-txid", Hex(txid) + " appears twice in this block");
+        }
+
+        Amount in;
+        for (size_t j = 0; j < tx.inputs.size(); ++j) {
+            const wire::OutPoint& op = tx.inputs[j];
+            const std::string fi = f + ".inputs[" + std::to_string(j) + "]";
+            if (spent_here.count(op)) {
+                return Rule(hb, fi, "double-spend",
+                            schema::OutPointText(op) + " is spent by an earlier tx of this block");
+            }
+            Utxo utxo;
+            bool from_block = false;
+            if (auto it = block_outputs.find(op); it != block_outputs.end()) {
+                utxo = it->second;
+                from_block = true;
+            } else {
+                TC_TRY(found, lookup(op));
+                if (!found) return Rule(hb, fi, "missing-input", schema::OutPointText(op));
+                utxo = *found;
+            }
+            if (utxo.locked && !unlocked.count(op)) {
+                return Rule(hb, fi, "collateral-locked",
+                            schema::OutPointText(op) + " is the collateral of a masternode");
+            }
+            wire::PubKeyHash owner = wire::KeyHash(tx.witnesses[j]->public_key);
+            if (owner != utxo.address) {
+                return Rule(hb, fi, "wrong-owner",
+                            "the witness key is " + wire::Address{g.network, owner}.ToString() +
+                                ", the output belongs to " +
+                                wire::Address{g.network, utxo.address}.ToString());
+            }
+            auto sum = in.CheckedAdd(Amount::FromUnits(utxo.amount));
+            if (!sum) return Rule(hb, fi, "bad-tx", "the total of the inputs overflows");
+            in = *sum;
+            spent_here.insert(op);
+            if (from_block) {
+                block_outputs.erase(op);
+            } else {
+                fx.spent.push_back(utxo);
+            }
+        }
+        Amount out;
+        for (const auto& o : tx.outputs) out = *out.CheckedAdd(Amount::FromUnits(o.amount));
+
+        if (tx.kind != wire::TxKind::kRetire) {
+            if (in < out) {
+                return Rule(hb, f, "outputs-exceed-inputs",
+                            "outputs " + out.ToString() + " exceed inputs " + in.ToString());
+            }
+            Amount fee = *in.CheckedSub(out);
+            uint64_t required = 0;
+            bool overflow = __builtin_mul_overflow(min_rate.units(), uint64_t{tx_bytes}, &required);
+            if (overflow || fee.units() < required) {
+                return Rule(hb, f, "fee-too-low",
+                            "fee " + fee.ToString() + " is below " +
+                                (overflow ? std::string("the minimum")
+                                          : Amount::FromUnits(required).ToString()) +
+                                " (min_fee_rate " + min_rate.ToString() + " x " +
+                                std::to_string(tx_bytes) + " bytes)");
+            }
+            auto total = fx.fees.CheckedAdd(fee);
+            if (!total) return Rule(hb, f, "bad-tx", "the fees of the block overflow");
+            fx.fees = *total;
+        }
+
+        const uint64_t effective = height + g.activation_delay;
+        if (const auto* reg = std::get_if<wire::RegisterPayload>(&tx.payload)) {
+            const std::string fp = f + ".payload";
+            if (!crypto::ToCurvePublic(reg->masternode_key).ok()) {
+                return Rule(hb, fp + ".masternode_key", "bad-masternode-key",
+                            "not a valid Ed25519 public key");
+            }
+            if (tx.outputs[0].amount != g.collateral.units()) {
+                return Rule(hb, f + ".outputs[0].amount", "collateral-amount",
+                            Amount::FromUnits(tx.outputs[0].amount).ToString() + " where " +
+                                g.collateral.ToString() + " (the collateral) is expected");
+            }
+            if (tx.outputs[0].address != reg->payout) {
+                return Rule(hb, f + ".outputs[0].address", "collateral-address",
+                            "the collateral must pay the payout address " +
+                                wire::Address{g.network, reg->payout}.ToString());
+            }
+            if (changed.count(reg->masternode_key)) {
+                return Rule(hb, fp + ".masternode_key", "masternode-changed-twice",
+                            Hex(reg->masternode_key) +
+                                " is registered or retired by an earlier "
+                                "tx of this block");
+            }
+            if (final_set.count(reg->masternode_key)) {
+                return Rule(hb, fp + ".masternode_key", "masternode-exists",
+                            Hex(reg->masternode_key) + " is in or entering the set");
+            }
+            RegistryEntry e;
+            e.height = effective;
+            e.kind = RegistryKind::kAdd;
+            e.node = Masternode{reg->masternode_key, reg->endpoint, reg->payout,
+                                wire::OutPoint{txid, 0}};
+            final_set[e.node.key] = e.node;
+            changed.insert(e.node.key);
+            fx.registry.push_back(std::move(e));
+        } else if (const auto* ret = std::get_if<wire::RetirePayload>(&tx.payload)) {
+            const std::string fp = f + ".payload.masternode_key";
+            if (tx.witnesses[0]->public_key != ret->masternode_key) {
+                return Rule(
+                    hb, f + ".witnesses[0]", "retire-wrong-key",
+                    "a retire must be signed by the masternode key " + Hex(ret->masternode_key));
+            }
+            if (changed.count(ret->masternode_key)) {
+                return Rule(hb, fp, "masternode-changed-twice",
+                            Hex(ret->masternode_key) +
+                                " is registered or retired by an earlier "
+                                "tx of this block");
+            }
+            auto it = final_set.find(ret->masternode_key);
+            if (it == final_set.end()) {
+                return Rule(hb, fp, "retire-not-masternode",
+                            Hex(ret->masternode_key) + " is not in the set (or already leaving)");
+            }
+            if (final_set.size() == 1) {
+                return Rule(hb, fp, "masternode-set-empty", "the last masternode cannot retire");
+            }
+            RegistryEntry e;
+            e.height = effective;
+            e.kind = RegistryKind::kRemove;
+            e.node = it->second;
+            final_set.erase(it);
+            changed.insert(e.node.key);
+            fx.registry.push_back(std::move(e));
+        }
+
+        const bool is_register = tx.kind == wire::TxKind::kRegister;
+        for (size_t v = 0; v < tx.outputs.size(); ++v) {
+            Utxo u;
+            u.outpoint = wire::OutPoint{txid, static_cast<uint32_t>(v)};
+            u.amount = tx.outputs[v].amount;
+            u.address = tx.outputs[v].address;
+            u.height = height;
+            u.locked = is_register && v == 0;
+            block_outputs.emplace(u.outpoint, u);
+        }
+        fx.txs.emplace_back(txid, TxLocation{height, static_cast<uint32_t>(i)});
+    }
+
+    if (options.verify_witnesses) {
+        TC_CHECK(VerifyBlockWitnesses(block, ctx.chain_id, options.threads));
+    }
+    fx.created.reserve(block_outputs.size());
+    for (auto& [op, u] : block_outputs) fx.created.push_back(std::move(u));
+    return fx;
+}
+
+}  // namespace tc::ledger
