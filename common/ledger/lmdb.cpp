@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <lmdb.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,12 +108,18 @@ util::ByteView View(const MDB_val& v) {
 
 enum ProbeResult { kProbeOk = 0, kProbeTruncated = 1, kProbeLmdbError = 2 };
 
-// Runs in a child process (see CheckNotTruncated): counts the free pages
-// (LMDB's free list, database 0, values are arrays of page numbers headed by
-// their count, as mdb_stat -ff reads them) at or above `from` up to the last
-// page. Every page up to the last one that is not free is referenced by a
-// tree and must be in the file.
-[[noreturn]] void ProbeChild(const std::string& dir, size_t psize, size_t file_pages) {
+// Runs in a child process (see CheckNotTruncated) and exits with a
+// ProbeResult. Every page up to the environment's last one is either free or
+// referenced by a tree, and a referenced page must be in the file: so every
+// page from the first one past the end of the file to the last must be
+// free. It counts those in LMDB's free list (database 0, whose
+// values are arrays of page numbers headed by their count, as mdb_stat -ff
+// reads them), in the snapshot whose last page it compares against.
+[[noreturn]] void ProbeChild(const std::string& dir) {
+    // Die of the signal itself, not in a handler the parent installed (a
+    // crash reporter, a sanitizer), so that the parent sees what happened.
+    ::signal(SIGBUS, SIG_DFL);
+    ::signal(SIGSEGV, SIG_DFL);
     MDB_env* env = nullptr;
     MDB_txn* txn = nullptr;
     MDB_cursor* cursor = nullptr;
@@ -121,7 +128,9 @@ enum ProbeResult { kProbeOk = 0, kProbeTruncated = 1, kProbeLmdbError = 2 };
     for (int attempt = 0; attempt < 100; ++attempt) {
         MDB_envinfo before{};
         mdb_env_info(env, &before);
-        if (mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn) != 0) _exit(kProbeLmdbError);
+        int begun = mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn);
+        if (begun == MDB_MAP_RESIZED && mdb_env_set_mapsize(env, 0) == 0) continue;
+        if (begun != 0) _exit(kProbeLmdbError);
         MDB_envinfo info{};
         mdb_env_info(env, &info);
         // The last page must be that of the snapshot whose free list we read.
@@ -130,6 +139,14 @@ enum ProbeResult { kProbeOk = 0, kProbeTruncated = 1, kProbeLmdbError = 2 };
             txn = nullptr;
             continue;
         }
+        // Measured after the snapshot was taken: the file only grows, and
+        // every page of the snapshot was written before its meta page.
+        MDB_stat stat{};
+        struct stat st {};
+        if (mdb_env_stat(env, &stat) != 0 || ::stat((dir + "/data.mdb").c_str(), &st) != 0) {
+            _exit(kProbeLmdbError);
+        }
+        size_t file_pages = static_cast<size_t>(st.st_size) / stat.ms_psize;
         size_t last = info.me_last_pgno;
         if (last < file_pages) _exit(kProbeOk);
         size_t free_in_tail = 0;
@@ -149,7 +166,6 @@ enum ProbeResult { kProbeOk = 0, kProbeTruncated = 1, kProbeLmdbError = 2 };
         mdb_cursor_close(cursor);
         mdb_txn_abort(txn);
         mdb_env_close(env);
-        (void)psize;
         _exit(free_in_tail == last + 1 - file_pages ? kProbeOk : kProbeTruncated);
     }
     _exit(kProbeLmdbError);
@@ -177,7 +193,7 @@ util::Status CheckNotTruncated(MDB_env* env, const std::string& dir) {
 
     pid_t pid = ::fork();
     if (pid < 0) return MdbError(errno, data + ": fork a probe process");
-    if (pid == 0) ProbeChild(dir, psize, file_pages);
+    if (pid == 0) ProbeChild(dir);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) return MdbError(errno, data + ": wait for the probe process");
