@@ -17,6 +17,7 @@
 #include "chain_builder.h"
 #include "ledger/lmdb.h"
 #include "ledger/schema.h"
+#include "temp_dir.h"
 
 using namespace tc;
 using ledger::Ledger;
@@ -24,6 +25,7 @@ using ledger::Utxo;
 using test::ChainBuilder;
 using test::MadeBlock;
 namespace fs = std::filesystem;
+using tc::test::TempDir;
 
 namespace {
 
@@ -66,23 +68,6 @@ wire::Genesis MakeGenesis(size_t masternodes) {
     g.min_fee_rate = util::Amount::FromUnits(1);
     return g;
 }
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = fs::temp_directory_path() / "tc-ledger-XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const std::string& path() const { return m_path; }
-
-  private:
-    std::string m_path;
-};
 
 bool Contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;

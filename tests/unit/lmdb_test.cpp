@@ -17,6 +17,8 @@
 #include <random>
 #include <string>
 
+#include "temp_dir.h"
+
 using namespace tc;
 using ledger::lmdb::Cursor;
 using ledger::lmdb::Dbi;
@@ -24,25 +26,9 @@ using ledger::lmdb::Env;
 using ledger::lmdb::EnvOptions;
 using ledger::lmdb::Txn;
 namespace fs = std::filesystem;
+using tc::test::TempDir;
 
 namespace {
-
-class TempDir {
-  public:
-    TempDir() {
-        std::string pattern = fs::temp_directory_path() / "tc-lmdb-XXXXXX";
-        if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp");
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const std::string& path() const { return m_path; }
-
-  private:
-    std::string m_path;
-};
 
 util::Bytes Key(uint64_t i) {
     util::Bytes out;
