@@ -37,3 +37,15 @@ JSON
 
 # A txid-looking hex string for inputs that need not exist offline.
 fake_txid() { printf '%064x' "$1"; }
+
+# Keys for the ledger tests, in the current directory: mn.key (the
+# masternode), alice.key and bob.key. Sets $alice, $bob, $mn_pub, $mn_addr
+# and $mn (the --masternode argument of tc-store genesis).
+store_keys() {
+    tc-keygen new --devnet --out mn.key >/dev/null
+    alice=$(tc-keygen new --devnet --out alice.key)
+    bob=$(tc-keygen new --devnet --out bob.key)
+    mn_pub=$(tc-keygen show --json mn.key | jq -r .public_key)
+    mn_addr=$(tc-keygen show --json mn.key | jq -r .address)
+    mn="$mn_pub,127.0.0.1:7001,$mn_addr"
+}

@@ -6,12 +6,7 @@ load helpers
 
 setup() {
     cd "$BATS_TEST_TMPDIR"
-    tc-keygen new --devnet --out mn.key >/dev/null
-    alice=$(tc-keygen new --devnet --out alice.key)
-    bob=$(tc-keygen new --devnet --out bob.key)
-    mn_pub=$(tc-keygen show --json mn.key | jq -r .public_key)
-    mn_addr=$(tc-keygen show --json mn.key | jq -r .address)
-    mn="$mn_pub,127.0.0.1:7001,$mn_addr"
+    store_keys
 }
 
 # One line on stderr, "tc-store: error: ...", and the given exit status.

@@ -6,10 +6,7 @@ load helpers
 
 setup() {
     cd "$BATS_TEST_TMPDIR"
-    tc-keygen new --devnet --out mn.key >/dev/null
-    alice=$(tc-keygen new --devnet --out alice.key)
-    bob=$(tc-keygen new --devnet --out bob.key)
-    mn="$(tc-keygen show --json mn.key | jq -r .public_key),127.0.0.1:7001,$alice"
+    store_keys
     tc-store genesis --chain crash --devnet --alloc "$alice:1000000" --masternode "$mn" \
         --time 2026-01-01T00:00:00Z >genesis.json
     tc-store init --genesis genesis.json >/dev/null
