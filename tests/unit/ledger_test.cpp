@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "chain_builder.h"
@@ -97,6 +98,19 @@ class LedgerTest : public ::testing::Test {
     }
 
     std::string Dir() const { return m_dir.path() + "/ledger"; }
+    // Changes the ledger behind its back (close it first): edit runs in a raw
+    // LMDB write transaction on database `db`, which is then committed.
+    void Tamper(const std::string& db,
+                const std::function<void(ledger::lmdb::Txn&, const ledger::lmdb::Dbi&)>& edit) {
+        auto env = ledger::lmdb::Env::Open(Dir(), {});
+        ASSERT_TRUE(env.ok());
+        auto txn = env->BeginWrite();
+        ASSERT_TRUE(txn.ok());
+        auto dbi = env->OpenDbi(*txn, db, false);
+        ASSERT_TRUE(dbi.ok());
+        edit(*txn, *dbi);
+        ASSERT_TRUE(txn->Commit().ok());
+    }
     Ledger& L() { return *m_ledger; }
     ChainBuilder& C() { return *m_chain; }
 
@@ -350,16 +364,9 @@ TEST_F(LedgerTest, OpenErrors) {
 TEST_F(LedgerTest, OpenRefusesAnotherLayoutVersion) {
     Start(1);
     m_ledger.reset();
-    {
-        auto env = ledger::lmdb::Env::Open(Dir(), {});
-        ASSERT_TRUE(env.ok());
-        auto txn = env->BeginWrite();
-        ASSERT_TRUE(txn.ok());
-        auto meta = env->OpenDbi(*txn, "meta", false);
-        ASSERT_TRUE(meta.ok());
-        ASSERT_TRUE(txn->Put(*meta, util::AsBytes("layout"), ledger::schema::U32(2)).ok());
-        ASSERT_TRUE(txn->Commit().ok());
-    }
+    Tamper("meta", [](auto& txn, const auto& meta) {
+        ASSERT_TRUE(txn.Put(meta, util::AsBytes("layout"), ledger::schema::U32(2)).ok());
+    });
     auto opened = Ledger::Open(Dir());
     ASSERT_FALSE(opened.ok());
     EXPECT_EQ(opened.error().code, util::Errc::kInvalid);
@@ -885,17 +892,10 @@ TEST_F(LedgerTest, VerifyNamesAUtxoDeletedBehindItsBack) {
     Apply({Pay(First(1), 1, Addr(2), kCoin)});
     Utxo victim = First(2);
     m_ledger.reset();
-    {
-        auto env = ledger::lmdb::Env::Open(Dir(), {});
-        ASSERT_TRUE(env.ok());
-        auto txn = env->BeginWrite();
-        ASSERT_TRUE(txn.ok());
-        auto utxos = env->OpenDbi(*txn, "utxos", false);
-        ASSERT_TRUE(utxos.ok());
-        auto gone = txn->Del(*utxos, ledger::schema::OutPointKey(victim.outpoint));
+    Tamper("utxos", [&](auto& txn, const auto& utxos) {
+        auto gone = txn.Del(utxos, ledger::schema::OutPointKey(victim.outpoint));
         ASSERT_TRUE(gone.ok() && *gone);
-        ASSERT_TRUE(txn->Commit().ok());
-    }
+    });
     auto reopened = Ledger::Open(Dir());
     ASSERT_TRUE(reopened.ok());
     auto status = (*reopened)->Verify({});
@@ -912,16 +912,9 @@ TEST_F(LedgerTest, VerifyNamesATamperedCounter) {
     Start(1);
     Apply({Pay(First(1), 1, Addr(2), kCoin)});
     m_ledger.reset();
-    {
-        auto env = ledger::lmdb::Env::Open(Dir(), {});
-        ASSERT_TRUE(env.ok());
-        auto txn = env->BeginWrite();
-        ASSERT_TRUE(txn.ok());
-        auto meta = env->OpenDbi(*txn, "meta", false);
-        ASSERT_TRUE(meta.ok());
-        ASSERT_TRUE(txn->Put(*meta, util::AsBytes("supply"), ledger::schema::U64(1)).ok());
-        ASSERT_TRUE(txn->Commit().ok());
-    }
+    Tamper("meta", [](auto& txn, const auto& meta) {
+        ASSERT_TRUE(txn.Put(meta, util::AsBytes("supply"), ledger::schema::U64(1)).ok());
+    });
     auto reopened = Ledger::Open(Dir());
     ASSERT_TRUE(reopened.ok());
     auto status = (*reopened)->Verify({});
