@@ -27,13 +27,14 @@ TEST(KeygenInputs, RejectsOutOfRangeDuplicatesAndJunk) {
 }
 
 TEST(KeygenChainId, ExactlyOneSource) {
-    EXPECT_EQ(keygen::ChainIdFromOptions("", "").error().code, util::Errc::kUsage);
-    EXPECT_EQ(keygen::ChainIdFromOptions("g.json", std::string(64, '0')).error().code,
+    EXPECT_EQ(keygen::ChainFromOptions("", "").error().code, util::Errc::kUsage);
+    EXPECT_EQ(keygen::ChainFromOptions("g.json", std::string(64, '0')).error().code,
               util::Errc::kUsage);
-    EXPECT_EQ(keygen::ChainIdFromOptions("", "abc").error().code, util::Errc::kUsage);
-    auto id = keygen::ChainIdFromOptions("", std::string(63, '0') + "1");
+    EXPECT_EQ(keygen::ChainFromOptions("", "abc").error().code, util::Errc::kUsage);
+    auto id = keygen::ChainFromOptions("", std::string(63, '0') + "1");
     ASSERT_TRUE(id.ok());
-    EXPECT_EQ((*id)[31], 1);
+    EXPECT_EQ(id->id[31], 1);
+    EXPECT_FALSE(id->network.has_value());
 }
 
 namespace {

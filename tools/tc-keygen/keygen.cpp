@@ -46,18 +46,17 @@ util::Result<crypto::SecretKey> LoadKey(const Options& opts) {
 
 }  // namespace
 
-util::Result<crypto::Hash256> ChainIdFromOptions(const std::string& genesis,
-                                                 const std::string& chain_id_hex) {
+util::Result<Chain> ChainFromOptions(const std::string& genesis, const std::string& chain_id_hex) {
     if (genesis.empty() == chain_id_hex.empty()) {
         return MakeError(Errc::kUsage, "give exactly one of --genesis FILE and --chain-id HEX");
     }
     if (!genesis.empty()) {
         TC_TRY(g, wire::LoadGenesisFile(genesis));
-        return wire::ChainId(g);
+        return Chain{wire::ChainId(g), g.network};
     }
     auto id = util::FromHexFixed<32>(chain_id_hex);
     if (!id) return MakeError(Errc::kUsage, "--chain-id: " + id.error().message);
-    return *id;
+    return Chain{*id, std::nullopt};
 }
 
 util::Result<std::vector<size_t>> ParseInputList(const std::string& list, size_t slots) {
@@ -143,14 +142,13 @@ util::Status Show(const Options& opts, std::ostream& out) {
 }
 
 util::Status Sign(const Options& opts, std::istream& in, std::ostream& out) {
-    TC_TRY(chain_id, ChainIdFromOptions(opts.genesis, opts.chain_id));
+    TC_TRY(chain, ChainFromOptions(opts.genesis, opts.chain_id));
     TC_TRY(tx, wire::ReadTransactionHex(in, "stdin"));
     TC_TRY(indices, ParseInputList(opts.inputs, tx.WitnessSlots()));
-    if (!opts.genesis.empty()) {
+    if (chain.network) {
         // A key of the other network on this chain is almost surely a mistake.
         TC_TRY(info, crypto::ReadKeyFileInfo(opts.key));
-        TC_TRY(genesis, wire::LoadGenesisFile(opts.genesis));
-        if (info.devnet != (genesis.network == wire::Network::kDevnet)) {
+        if (info.devnet != (*chain.network == wire::Network::kDevnet)) {
             return MakeError(Errc::kUsage,
                              opts.key + ": a " + (info.devnet ? "devnet" : "main-network") +
                                  " key for a " + (info.devnet ? "main-network" : "devnet") +
@@ -158,7 +156,7 @@ util::Status Sign(const Options& opts, std::istream& in, std::ostream& out) {
         }
     }
     TC_TRY(key, LoadKey(opts));
-    crypto::Signature sig = key.Sign(crypto::TxSigningMessage(chain_id, wire::TxId(tx)));
+    crypto::Signature sig = key.Sign(crypto::TxSigningMessage(chain.id, wire::TxId(tx)));
     tx.witnesses.resize(tx.WitnessSlots());
     for (size_t i : indices) tx.witnesses[i] = wire::Witness{key.public_key(), sig};
     out << wire::TransactionHex(tx) << "\n";
@@ -166,9 +164,9 @@ util::Status Sign(const Options& opts, std::istream& in, std::ostream& out) {
 }
 
 util::Status Verify(const Options& opts, std::istream& in, std::ostream& out) {
-    TC_TRY(chain_id, ChainIdFromOptions(opts.genesis, opts.chain_id));
+    TC_TRY(chain, ChainFromOptions(opts.genesis, opts.chain_id));
     TC_TRY(tx, wire::ReadTransactionHex(in, "stdin"));
-    TC_CHECK(consensus::VerifyWitnesses(tx, chain_id));
+    TC_CHECK(consensus::VerifyWitnesses(tx, chain.id));
     if (opts.common.json) {
         nlohmann::json j = {{"txid", util::ToHex(wire::TxId(tx))},
                             {"valid", true},

@@ -7,12 +7,14 @@
 
 #include <CLI/CLI.hpp>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "crypto/hash.h"
 #include "util/config.h"
 #include "util/result.h"
+#include "wire/address.h"
 
 namespace tc::keygen {
 
@@ -43,9 +45,13 @@ util::Status Verify(const Options& opts, std::istream& in, std::ostream& out);
 util::Status SignMessage(const Options& opts, std::ostream& out);
 util::Status VerifyMessage(const Options& opts, std::ostream& out);
 
-// The chain id named by --genesis FILE or --chain-id HEX (exactly one).
-util::Result<crypto::Hash256> ChainIdFromOptions(const std::string& genesis,
-                                                 const std::string& chain_id_hex);
+// The chain named by --genesis FILE or --chain-id HEX (exactly one): its
+// id, and its network when a genesis file says it.
+struct Chain {
+    crypto::Hash256 id{};
+    std::optional<wire::Network> network;
+};
+util::Result<Chain> ChainFromOptions(const std::string& genesis, const std::string& chain_id_hex);
 
 // Parses "0,2,5" into distinct indices below `slots`; empty means all.
 util::Result<std::vector<size_t>> ParseInputList(const std::string& list, size_t slots);
