@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "crypto/keys.h"
+#include "daemon.h"
 #include "export.h"
 #include "ledger/ledger.h"
 #include "util/amount.h"
@@ -585,6 +586,22 @@ void SetupCli(CLI::App& app, Options& opts) {
     app.add_subcommand("verify", "check the whole ledger; exit 1 naming the first fault");
     app.add_subcommand("export", "write the chain (blocks with certificates) to stdout");
     app.add_subcommand("import", "apply the chain on stdin (from export), every block re-verified");
+
+    auto* run = app.add_subcommand("run", "run the ledger daemon (sockets under DATADIR/run/)");
+    run->add_option("--max-message-bytes", opts.max_message_bytes,
+                    "largest request the daemon accepts")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned());
+    auto* ping = app.add_subcommand("ping", "ask the daemon for \"pong\"; exit 1 without answer");
+    ping->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for the answer")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned());
+    auto* submit =
+        app.add_subcommand("submit", "send the chain on stdin (from export) to the daemon");
+    submit->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for each answer")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned());
+    app.add_subcommand("watch", "print the daemon's block events, one JSON line each");
 }
 
 util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std::ostream& out,
@@ -612,6 +629,16 @@ util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std
         }
         return Import(opts, in, out, err);
     }
+    if (got("run")) return RunDaemon(opts);
+    if (got("ping")) return PingDaemon(opts, out);
+    if (got("submit")) {
+        if (&in == &std::cin && isatty(STDIN_FILENO)) {
+            return MakeError(Errc::kUsage,
+                             "submit reads the stream on stdin: tc-store submit < FILE");
+        }
+        return SubmitChain(opts, in, out);
+    }
+    if (got("watch")) return WatchEvents(opts, out, err);
     return MakeError(Errc::kUsage, "no command given (see --help)");
 }
 

@@ -7,8 +7,10 @@
 // main.cpp only parses flags and maps the Status to an exit code.
 //
 // Every command but genesis works on DATADIR/ledger (util::LedgerDir). The
-// read commands open it read-only (ledger::Ledger::OpenReadOnly); only init
-// and import write. The output grammar of each command is in man/tc-store.1.
+// read commands open it read-only (ledger::Ledger::OpenReadOnly); only init,
+// import and the daemon (run, in daemon.h) write. ping, submit and watch are
+// clients of the running daemon. The output grammar of each command is in
+// man/tc-store.1.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -47,6 +49,10 @@ struct Options {
     // block (HEIGHT|HASH), tx (TXID), utxos and balance (ADDRESS)
     std::string target;
     uint64_t limit = 0;  // utxos: at most this many (0 = all)
+
+    // run (the daemon, daemon.h) and its clients ping, submit
+    uint64_t max_message_bytes = 64ull << 20;  // largest request the ROUTER takes
+    uint64_t timeout_ms = 2000;                // how long a client waits for a reply
 };
 
 // Registers the subcommands and their flags on app.
