@@ -123,16 +123,55 @@ lines_in() { [ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
     ! grep -q warning watch.err
 }
 
-@test "submit: a refused block is exit 1 with the daemon's reason; the daemon lives on" {
+@test "submit: resumes after the daemon's height; a refused block is exit 1 with the reason" {
     make_chain 3
     start_daemon
     tc-store submit <chain.tcx >/dev/null
+    # The same chain again: every block is already there, nothing to send.
     run tc-store submit <chain.tcx
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    # Another chain from the same genesis: its block 4 does not follow ours.
+    tc-chaingen --genesis genesis.json --masternode-key mn.key --faucet-key alice.key \
+        --blocks 4 --txs-per-block 1 --to "$bob" --amount 2 >fork.tcx
+    run tc-store submit <fork.tcx
     [ "$status" -eq 1 ]
-    [[ "$output" == *"block 1: apply: "*"bad-height"* ]]
+    [[ "$output" == *"block 4: apply: "* ]]
     alive
+    [ "$(height)" -eq 3 ]
     run tc-store ping
     [ "$status" -eq 0 ]
+}
+
+@test "run: SIGKILL at random points while blocks arrive loses no acknowledged block" {
+    blocks=3000
+    make_chain 1
+    tc-chaingen --genesis genesis.json --masternode-key mn.key --faucet-key alice.key \
+        --blocks "$blocks" --txs-per-block 1 --to "$bob" --amount 0.01 >chain.tcx
+    start_daemon
+    acked=0
+    for round in 1 2 3 4 5; do
+        tc-store submit --timeout-ms 500 <chain.tcx >acks 2>/dev/null &
+        sub=$!
+        # A random kill point, not a timing assertion.
+        sleep "0.$((RANDOM % 5 + 1))"
+        kill -KILL "$daemon_pid"
+        wait "$daemon_pid" || true
+        wait "$sub" || true
+        # submit prints "HEIGHT HASH" only after the daemon acknowledged the
+        # block, which it does only after the durable commit.
+        last=$(tail -1 acks | cut -d' ' -f1)
+        [ -z "$last" ] || acked=$last
+        start_daemon
+        echo "round $round: acknowledged $acked, height $(height)"
+        [ "$(height)" -ge "$acked" ]
+    done
+    tc-store submit <chain.tcx >/dev/null
+    [ "$(height)" -eq "$blocks" ]
+    kill -TERM "$daemon_pid"
+    wait "$daemon_pid"
+    daemon_pid=""
+    tc-store verify
 }
 
 @test "run: a request over --max-message-bytes is dropped; the daemon lives on" {

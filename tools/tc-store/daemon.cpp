@@ -415,14 +415,33 @@ util::Status PingDaemon(const Options& opts, std::ostream& out) {
     return {};
 }
 
+// The daemon's ledger height, from its status reply.
+util::Result<uint64_t> DaemonHeight(Client& client) {
+    TC_TRY(status, client.Call("status", {}));
+    if (status.type == msgpack::type::MAP) {
+        for (const auto& kv : status.via.map) {
+            if (kv.key.type == msgpack::type::STR && kv.key.as<std::string>() == "height" &&
+                kv.val.type == msgpack::type::POSITIVE_INTEGER) {
+                return kv.val.via.u64;
+            }
+        }
+    }
+    return MakeError(Errc::kInvalid, "status: the daemon's reply has no height");
+}
+
 util::Status SubmitChain(const Options& opts, std::istream& in, std::ostream& out) {
     ExportReader reader(in, "stdin");
     TC_CHECK(reader.ReadHeader());
     Client client(opts);
+    // Resume: blocks the daemon already has are skipped, so that re-running
+    // submit after an interruption (or a daemon restart) carries on. Unlike
+    // import, the skipped blocks are not compared with the stored ones.
+    TC_TRY(tip, DaemonHeight(client));
     while (true) {
         TC_TRY(record, reader.Next());
         if (!record) break;
         const uint64_t height = record->block.header.height;
+        if (height <= tip) continue;
         const util::Bytes block = wire::Encode(record->block);
         const util::Bytes cert = wire::Encode(record->cert);
         auto result = client.Call("apply", {block, cert});
