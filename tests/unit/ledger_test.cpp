@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "chain_builder.h"
+#include "killed_reader.h"
 #include "ledger/lmdb.h"
 #include "ledger/schema.h"
 #include "temp_dir.h"
@@ -924,21 +925,7 @@ TEST_F(LedgerTest, VerifyNamesATamperedCounter) {
 
 TEST_F(LedgerTest, ClearsReaderSlotsOfKilledReaders) {
     Start(1);
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        ledger::lmdb::EnvOptions o;
-        o.read_only = true;
-        auto env = ledger::lmdb::Env::Open(Dir(), o);
-        if (!env) _exit(1);
-        auto txn = env->BeginRead();
-        if (!txn) _exit(2);
-        ::raise(SIGKILL);
-        _exit(3);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status));
+    ASSERT_NO_FATAL_FAILURE(tc::test::KillReaderHoldingATransaction(Dir()));
     auto cleared = L().ClearStaleReaders();
     ASSERT_TRUE(cleared.ok()) << cleared.error().message;
     EXPECT_EQ(*cleared, 1);

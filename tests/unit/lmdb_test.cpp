@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 
+#include "killed_reader.h"
 #include "temp_dir.h"
 
 using namespace tc;
@@ -387,19 +388,7 @@ TEST(Lmdb, StaleReaderSlotsAreCleared) {
         ASSERT_TRUE(env.ok());
     }
     // A reader process killed while holding a read transaction.
-    pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-        auto env = Env::Open(dir.path(), ReadOnly());
-        if (!env) _exit(1);
-        auto txn = env->BeginRead();
-        if (!txn) _exit(2);
-        ::raise(SIGKILL);
-        _exit(3);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFSIGNALED(status));
+    ASSERT_NO_FATAL_FAILURE(tc::test::KillReaderHoldingATransaction(dir.path()));
     auto env = Env::Open(dir.path(), EnvOptions{});  // clears it on open
     ASSERT_TRUE(env.ok());
     auto dead = env->ReaderCheck();
