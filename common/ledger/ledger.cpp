@@ -3,9 +3,11 @@
 // a valid block's effects into one write transaction, and answers reads.
 #include "ledger/ledger.h"
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <tuple>
 #include <utility>
 
 #include "consensus/certificate.h"
@@ -170,9 +172,10 @@ util::Result<std::string> CanonicalGenesisJson(const wire::Genesis& genesis) {
     return text;
 }
 
-// Applies a checked block's effects in the write transaction.
+// Applies a checked block's effects in the write transaction and moves meta
+// past it (the caller writes meta once, after the last block).
 util::Status WriteEffects(Txn& txn, const Dbs& d, const BlockEffects& fx, const wire::Block& block,
-                          const wire::CommitCertificate& cert, Meta meta) {
+                          const wire::CommitCertificate& cert, Meta& meta) {
     const std::string at = "block " + std::to_string(fx.height);
     for (const auto& u : fx.unlocked) {
         TC_CHECK(txn.Put(d.utxos, s::OutPointKey(u.outpoint), s::UtxoValue(u)));
@@ -226,7 +229,7 @@ util::Status WriteEffects(Txn& txn, const Dbs& d, const BlockEffects& fx, const 
     meta.fees_burned = burned->units();
     meta.tx_count += block.txs.size();
     meta.utxo_count = meta.utxo_count + fx.created.size() - fx.spent.size();
-    return WriteMeta(txn, d, meta);
+    return {};
 }
 
 class LmdbLedger final : public Ledger {
@@ -266,18 +269,15 @@ class LmdbLedger final : public Ledger {
 
     util::Status ApplyBlock(const wire::Block& block, const wire::CommitCertificate& cert,
                             const ApplyOptions& options) override {
-        std::lock_guard lock(m_write);
-        return m_env.WriteTxn([&](Txn& txn) -> util::Status {
-            TC_TRY(meta, ReadMeta(txn, m_dbs));
-            TC_TRY(registry, LoadRegistry(txn, m_dbs));
-            Tip tip{meta.height, meta.tip_hash, meta.tip_time};
-            UtxoLookup lookup = [&](const wire::OutPoint& op) {
-                return LookupUtxo(txn, m_dbs, op);
-            };
-            TC_TRY(fx, CheckBlock(RuleContext{m_genesis, m_chain_id}, tip, registry, lookup, block,
-                                  cert, options));
-            return WriteEffects(txn, m_dbs, fx, block, cert, meta);
-        });
+        return WriteBlocks(
+            1, [&](size_t) { return std::tie(block, cert); }, options, nullptr);
+    }
+
+    util::Status ApplyBlocks(std::span<const CertifiedBlock> blocks, const ApplyOptions& options,
+                             size_t* refused) override {
+        return WriteBlocks(
+            blocks.size(), [&](size_t i) { return std::tie(blocks[i].block, blocks[i].cert); },
+            options, refused);
     }
 
     util::Result<wire::Block> GetBlock(uint64_t height) const override {
@@ -333,15 +333,19 @@ class LmdbLedger final : public Ledger {
         return std::move(*utxo);
     }
 
-    util::Result<std::vector<Utxo>> GetUtxos(const wire::PubKeyHash& address,
-                                             size_t limit) const override {
+    util::Result<std::vector<Utxo>> GetUtxos(
+        const wire::PubKeyHash& address, size_t limit,
+        const std::optional<wire::OutPoint>& start_after) const override {
         std::vector<Utxo> out;
         TC_TRY(txn, m_env.BeginRead());
         TC_TRY(cursor, Cursor::Open(txn, m_dbs.addrindex));
-        for (auto more = cursor.Seek(address); out.size() < limit; more = cursor.Next()) {
+        const util::Bytes start = start_after ? s::AddrIndexKey(address, *start_after)
+                                              : util::Bytes(address.begin(), address.end());
+        for (auto more = cursor.Seek(start); out.size() < limit; more = cursor.Next()) {
             if (!more) return std::move(more).error();
             if (!*more) break;
             util::ByteView key = cursor.key();
+            if (start_after && std::ranges::equal(key, start)) continue;
             if (key.size() < address.size() ||
                 !std::equal(address.begin(), address.end(), key.begin())) {
                 break;
@@ -365,11 +369,71 @@ class LmdbLedger final : public Ledger {
         return registry.SetAt(height);
     }
 
+    util::Result<std::vector<EvidenceEntry>> GetEvidence(size_t limit) const override {
+        std::vector<EvidenceEntry> out;
+        TC_TRY(txn, m_env.BeginRead());
+        TC_TRY(cursor, Cursor::Open(txn, m_dbs.evidence));
+        for (auto more = cursor.First(); out.size() < limit; more = cursor.Next()) {
+            if (!more) return std::move(more).error();
+            if (!*more) break;
+            out.push_back({util::Bytes(cursor.key().begin(), cursor.key().end()),
+                           util::Bytes(cursor.value().begin(), cursor.value().end())});
+        }
+        return out;
+    }
+
     util::Result<int> ClearStaleReaders() override { return m_env.ReaderCheck(); }
 
     util::Status Verify(const std::function<void(uint64_t)>& progress) const override;
 
   private:
+    // Checks and writes blocks at(0) .. at(count - 1), each a (block, cert)
+    // pair of references, in one write transaction (ApplyBlocks).
+    template <typename BlockAt>
+    util::Status WriteBlocks(size_t count, BlockAt at, const ApplyOptions& options,
+                             size_t* refused) {
+        // Witnesses need no ledger state: check the whole batch's on all
+        // cores first, outside the write lock. The loop below reports a bad
+        // one at its block once that block's other rules passed, where
+        // CheckBlock (which checks witnesses last) would have.
+        ApplyOptions checks = options;
+        size_t bad_block = count;
+        util::Status witnesses;
+        if (options.verify_witnesses) {
+            std::vector<const wire::Block*> blocks;
+            for (size_t i = 0; i < count; ++i) blocks.push_back(&std::get<0>(at(i)));
+            witnesses = VerifyBlocksWitnesses(blocks, m_chain_id, options.threads, &bad_block);
+            checks.verify_witnesses = false;
+        }
+        std::lock_guard lock(m_write);
+        const RuleContext ctx{m_genesis, m_chain_id};
+        return m_env.WriteTxn([&](Txn& txn) -> util::Status {
+            if (refused) *refused = count;
+            TC_TRY(meta, ReadMeta(txn, m_dbs));
+            TC_TRY(registry, LoadRegistry(txn, m_dbs));
+            // Reads in the write transaction see the blocks written before.
+            UtxoLookup lookup = [&](const wire::OutPoint& op) {
+                return LookupUtxo(txn, m_dbs, op);
+            };
+            for (size_t i = 0; i < count; ++i) {
+                const auto& [block, cert] = at(i);
+                const Tip tip{meta.height, meta.tip_hash, meta.tip_time};
+                auto fx = CheckBlock(ctx, tip, registry, lookup, block, cert, checks);
+                if (!fx || i == bad_block) {
+                    if (refused) *refused = i;
+                    return fx ? witnesses : std::move(fx).error();
+                }
+                if (auto written = WriteEffects(txn, m_dbs, *fx, block, cert, meta); !written) {
+                    // duplicate-txid is the block's fault; anything else the disk's.
+                    if (refused && written.error().code == Errc::kInvalid) *refused = i;
+                    return written;
+                }
+                for (const auto& e : fx->registry) registry.Add(e);
+            }
+            return WriteMeta(txn, m_dbs, meta);
+        });
+    }
+
     std::string Where(const char* db, uint64_t height) const {
         return m_env.path() + ": " + db + " " + std::to_string(height);
     }

@@ -4,10 +4,10 @@
 // only writer; other processes open it read-only (LedgerView) beside it, as
 // LMDB allows one writer and many reader processes.
 //
-// Every write (Init, ApplyBlock) is one LMDB write transaction: it commits
-// durably (fsync) or leaves the ledger exactly as it was. When the map is
-// full it grows and retries; a full disk is an Errc::kIo error naming the
-// path, with nothing half-written.
+// Every write (Init, ApplyBlock, ApplyBlocks) is one LMDB write transaction:
+// it commits durably (fsync) or leaves the ledger exactly as it was. When the
+// map is full it grows and retries; a full disk is an Errc::kIo error naming
+// the path, with nothing half-written.
 //
 // Caveats: do not hold a LedgerView read transaction for long (LMDB cannot
 // reuse pages a reader may see); every call here opens and closes its own.
@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,20 @@ struct Status {
     uint64_t map_size = 0;     // bytes
 };
 
+// A block with its commit certificate: what the ledger stores per height,
+// what an export record holds and what a batch apply takes.
+struct CertifiedBlock {
+    wire::Block block;
+    wire::CommitCertificate cert;
+};
+
+// One entry of the evidence database, as stored. Its format belongs to the
+// consensus stage (equivocation evidence); the ledger keeps the bytes.
+struct EvidenceEntry {
+    util::Bytes key;
+    util::Bytes value;
+};
+
 struct ApplyOptions {
     // Verify every witness signature (blocks from sync and import). Blocks
     // from tc-pbft were checked by the pool already and skip this.
@@ -111,6 +126,14 @@ class Ledger {
     // transaction. Returns only after the commit is on disk.
     virtual util::Status ApplyBlock(const wire::Block& block, const wire::CommitCertificate& cert,
                                     const ApplyOptions& options) = 0;
+    // The same checks for each block in turn, each on top of the one before,
+    // and one durable commit for all of them. A refused block refuses the
+    // whole batch: nothing is written, and when `refused` is given it is set
+    // to the index of the block at fault (blocks.size() when the fault is no
+    // one block's, e.g. a full disk). The error is the block's, as
+    // ApplyBlock gives it ("block H: RULE ...").
+    virtual util::Status ApplyBlocks(std::span<const CertifiedBlock> blocks,
+                                     const ApplyOptions& options, size_t* refused = nullptr) = 0;
 
     // Reads. kNotFound when absent.
     virtual util::Result<wire::Block> GetBlock(uint64_t height) const = 0;
@@ -119,11 +142,16 @@ class Ledger {
     virtual util::Result<wire::CommitCertificate> GetCertificate(uint64_t height) const = 0;
     virtual util::Result<TxLocation> GetTxLocation(const wire::Hash& txid) const = 0;
     virtual util::Result<Utxo> GetUtxo(const wire::OutPoint& outpoint) const = 0;
-    // All unspent outputs of an address, ordered by outpoint, at most `limit`.
-    virtual util::Result<std::vector<Utxo>> GetUtxos(const wire::PubKeyHash& address,
-                                                     size_t limit) const = 0;
+    // The unspent outputs of an address, ordered by outpoint, at most
+    // `limit`, starting after `start_after` when given (which need not be
+    // unspent any more): a page, the next one starting after its last.
+    virtual util::Result<std::vector<Utxo>> GetUtxos(
+        const wire::PubKeyHash& address, size_t limit,
+        const std::optional<wire::OutPoint>& start_after = std::nullopt) const = 0;
     // The masternode set effective at `height` (sorted by key).
     virtual util::Result<std::vector<Masternode>> GetMasternodes(uint64_t height) const = 0;
+    // The evidence database in key order, at most `limit` entries.
+    virtual util::Result<std::vector<EvidenceEntry>> GetEvidence(size_t limit) const = 0;
 
     // Clears reader slots left by killed reader processes (mdb_reader_check;
     // Open does it once): call now and then from a long-running process.

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "consensus/certificate.h"
 #include "consensus/tx_check.h"
@@ -86,9 +88,16 @@ std::vector<crypto::PublicKey> Keys(const std::vector<Masternode>& set) {
     return keys;
 }
 
-util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& chain_id,
-                                  unsigned threads) {
-    const size_t n = block.txs.size();
+util::Status VerifyBlocksWitnesses(std::span<const wire::Block* const> blocks,
+                                   const wire::Hash& chain_id, unsigned threads,
+                                   size_t* bad_block) {
+    // Every (block, tx) pair in one list, so that the threads share the
+    // whole batch's work; the lowest failing pair is the one reported.
+    std::vector<std::pair<size_t, size_t>> work_list;
+    for (size_t b = 0; b < blocks.size(); ++b) {
+        for (size_t t = 0; t < blocks[b]->txs.size(); ++t) work_list.emplace_back(b, t);
+    }
+    const size_t n = work_list.size();
     if (n == 0) return {};
     size_t workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
     workers = std::min(workers, n);
@@ -99,7 +108,8 @@ util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& ch
         for (;;) {
             size_t i = next.fetch_add(1);
             if (i >= n || i > first_bad.load()) return;
-            auto status = consensus::VerifyWitnesses(block.txs[i], chain_id);
+            const auto [b, t] = work_list[i];
+            auto status = consensus::VerifyWitnesses(blocks[b]->txs[t], chain_id);
             if (!status.ok()) {
                 errors[i] = status.error();
                 size_t seen = first_bad.load();
@@ -116,10 +126,18 @@ util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& ch
     }
     work();
     for (auto& t : pool) t.join();
-    size_t bad = first_bad.load();
+    const size_t bad = first_bad.load();
     if (bad == SIZE_MAX) return {};
-    return Rule(block.header.height, "tx[" + std::to_string(bad) + "]", "bad-witness",
+    const auto [b, t] = work_list[bad];
+    if (bad_block) *bad_block = b;
+    return Rule(blocks[b]->header.height, "tx[" + std::to_string(t) + "]", "bad-witness",
                 errors[bad]->message, Errc::kCrypto);
+}
+
+util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& chain_id,
+                                  unsigned threads) {
+    const wire::Block* one[] = {&block};
+    return VerifyBlocksWitnesses(one, chain_id, threads, nullptr);
 }
 
 util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,

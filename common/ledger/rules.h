@@ -26,6 +26,7 @@
 
 #include <functional>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ledger/ledger.h"
@@ -97,5 +98,10 @@ util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
 // (0: std::thread::hardware_concurrency()). Reports the lowest failing tx.
 util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& chain_id,
                                   unsigned threads);
+// The same for every tx of several blocks at once (a batch: the threads
+// share all of its work). Reports the lowest failing tx of the lowest
+// failing block, whose index goes to *bad_block when given.
+util::Status VerifyBlocksWitnesses(std::span<const wire::Block* const> blocks,
+                                   const wire::Hash& chain_id, unsigned threads, size_t* bad_block);
 
 }  // namespace tc::ledger

@@ -221,6 +221,32 @@ flip_byte() {
     [ "$(jq -r .ok <<<"$output")" = true ]
 }
 
+@test "import --batch: one durable commit per batch; a long import reports progress and its rate" {
+    make_chain 1
+    tc-chaingen --genesis genesis.json --masternode-key mn.key --faucet-key alice.key \
+        --blocks 1100 --txs-per-block 1 --to "$bob" --amount 0.01 >long.tcx
+    run tc-store import --batch 100 <long.tcx
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    # Progress comes after a committed batch: the first at or past 1000.
+    [[ "${lines[0]}" =~ ^tc-store:\ import:\ block\ 1000\ \([0-9]+\ blocks/s\)$ ]] ||
+        { echo "$output"; false; }
+    [[ "$output" == *"applied        1100"* ]]
+    [ "$(height)" = 1100 ]
+    tc-store verify
+    refused 2 tc-store import --batch 0 <long.tcx
+}
+
+@test "import: a refused block in a batch leaves the blocks before it applied" {
+    make_chain 6 3
+    # Block 4's certificate no longer checks; blocks 1..3 share its batch.
+    cp chain.tcx cert.tcx
+    flip_byte cert.tcx $(($(record_offset cert.tcx 4) + 4 + $(record_length cert.tcx 4) - 1))
+    refused 1 tc-store import --batch 64 <cert.tcx
+    [[ "$output" == *"record 4"* ]]
+    [ "$(height)" = 3 ]
+    tc-store verify
+}
+
 @test "export | import into a second datadir gives the same chain, byte for byte" {
     make_chain 12 3
     tc-store import <chain.tcx >/dev/null

@@ -445,6 +445,144 @@ TEST_F(LedgerTest, SpendsAnOutputCreatedEarlierInTheSameBlock) {
     EXPECT_TRUE(L().Verify({}).ok());
 }
 
+TEST_F(LedgerTest, GetUtxosPagesAfterAnOutpoint) {
+    Start(1);
+    Utxo alice = First(1);
+    wire::Transaction tx;
+    tx.inputs = {alice.outpoint};
+    for (int i = 0; i < 5; ++i) tx.outputs.push_back({kCoin, Addr(3)});
+    tx.outputs.push_back({alice.amount - 5 * kCoin - kFee, Addr(1)});
+    auto key = Key(1);
+    C().Sign(tx, {&key});
+    Apply({tx});
+    const std::vector<Utxo> all = UtxosOf(Addr(3));
+    ASSERT_EQ(all.size(), 5u);
+
+    std::vector<Utxo> paged;
+    std::optional<wire::OutPoint> after;
+    size_t pages = 0;
+    while (true) {
+        auto page = L().GetUtxos(Addr(3), 2, after);
+        ASSERT_TRUE(page.ok()) << page.error().message;
+        if (page->empty()) break;
+        ++pages;
+        paged.insert(paged.end(), page->begin(), page->end());
+        after = page->back().outpoint;
+    }
+    EXPECT_EQ(pages, 3u);
+    ASSERT_EQ(paged.size(), all.size());
+    for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(paged[i].outpoint, all[i].outpoint);
+    // Starting after an outpoint the address does not own (spent, or never
+    // its) gives the outputs above it.
+    auto from_spent = L().GetUtxos(Addr(3), 10, alice.outpoint);
+    ASSERT_TRUE(from_spent.ok());
+    size_t above = std::count_if(all.begin(), all.end(),
+                                 [&](const Utxo& u) { return alice.outpoint < u.outpoint; });
+    EXPECT_EQ(from_spent->size(), above);
+    // Other addresses' outputs never leak into a page.
+    auto last = L().GetUtxos(Addr(3), 10, all.back().outpoint);
+    ASSERT_TRUE(last.ok());
+    EXPECT_TRUE(last->empty());
+}
+
+TEST_F(LedgerTest, ApplyBlocksCommitsABatchAsOne) {
+    Start(4);
+    // Block 1 registers a masternode (in the set from height 3), block 2
+    // spends an output of block 1, and block 3 must be certified by the
+    // grown set: each block is checked on top of the ones before it.
+    Utxo alice = First(1);
+    auto reg = Register(alice, 1, 104, 204);
+    auto t1 = Pay(First(2), 2, Addr(3), 100 * kCoin);
+    std::vector<ledger::CertifiedBlock> batch;
+    auto add = [&](const MadeBlock& made) { batch.push_back({made.block, made.cert}); };
+    add(C().Next({reg, t1}));
+    Utxo carol{wire::OutPoint{wire::TxId(t1), 0}, 100 * kCoin, Addr(3), 1, false};
+    C().AddMasternodeKey(Key(104));
+    add(C().Next({Pay(carol, 3, Addr(1), 40 * kCoin)}));
+    add(C().Next({}));
+    add(C().Next({}));
+    ASSERT_EQ(C().SetAt(3).size(), 5u);
+
+    size_t refused = 99;
+    auto status = L().ApplyBlocks(batch, {}, &refused);
+    ASSERT_TRUE(status.ok()) << status.error().message;
+    auto st = L().GetStatus();
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->height, 4u);
+    EXPECT_EQ(st->tip_hash, wire::BlockHash(batch.back().block.header));
+    EXPECT_EQ(st->tx_count, 3u);
+    EXPECT_EQ(st->masternodes, 5u);
+    EXPECT_EQ(Balance(Addr(3)), 60 * kCoin - kFee);
+    for (uint64_t h = 1; h <= 4; ++h) {
+        auto cert = L().GetCertificate(h);
+        ASSERT_TRUE(cert.ok());
+        EXPECT_EQ(*cert, batch[h - 1].cert);
+    }
+    EXPECT_TRUE(L().Verify({}).ok());
+}
+
+TEST_F(LedgerTest, ApplyBlocksRefusesTheWholeBatchNamingTheBlock) {
+    Start(1);
+    Utxo alice = First(1);
+    auto spend = Pay(alice, 1, Addr(2), kCoin);
+    std::vector<ledger::CertifiedBlock> batch;
+    auto made = C().Next({spend});
+    batch.push_back({made.block, made.cert});
+    made = C().Next({});
+    batch.push_back({made.block, made.cert});
+    // Block 3 spends alice's output again: block 1 spent it.
+    made = C().MakeBlock({Pay(alice, 1, Addr(3), kCoin)});
+    batch.push_back({made.block, made.cert});
+
+    Snapshot before = Snap();
+    size_t refused = 99;
+    auto status = L().ApplyBlocks(batch, {}, &refused);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().code, util::Errc::kInvalid);
+    EXPECT_EQ(refused, 2u);
+    EXPECT_TRUE(Contains(status.error().message, "block 3: tx[0].inputs[0]: missing-input"))
+        << status.error().message;
+    EXPECT_TRUE(Snap() == before);
+
+    // A batch out of order is refused at the block that does not follow.
+    std::vector<ledger::CertifiedBlock> swapped = {batch[1], batch[0]};
+    status = L().ApplyBlocks(swapped, {}, &refused);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(refused, 0u);
+    EXPECT_TRUE(Contains(status.error().message, "bad-height")) << status.error().message;
+    EXPECT_TRUE(Snap() == before);
+
+    // The good prefix goes in; an empty batch changes nothing.
+    batch.pop_back();
+    ASSERT_TRUE(L().ApplyBlocks(batch, {}).ok());
+    ASSERT_TRUE(L().ApplyBlocks({}, {}).ok());
+    auto st = L().GetStatus();
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->height, 2u);
+    EXPECT_TRUE(L().Verify({}).ok());
+}
+
+TEST_F(LedgerTest, GetEvidenceListsTheEvidenceDatabase) {
+    Start(1);
+    auto none = L().GetEvidence(10);
+    ASSERT_TRUE(none.ok()) << none.error().message;
+    EXPECT_TRUE(none->empty());
+    m_ledger.reset();
+    Tamper("evidence", [](auto& txn, const auto& evidence) {
+        for (uint8_t i = 0; i < 3; ++i) {
+            ASSERT_TRUE(txn.Put(evidence, util::Bytes{i}, util::Bytes{i, i}).ok());
+        }
+    });
+    auto reopened = Ledger::Open(Dir());
+    ASSERT_TRUE(reopened.ok());
+    m_ledger = std::move(*reopened);
+    auto two = L().GetEvidence(2);
+    ASSERT_TRUE(two.ok());
+    ASSERT_EQ(two->size(), 2u);
+    EXPECT_EQ((*two)[1].key, util::Bytes{1});
+    EXPECT_EQ((*two)[1].value, (util::Bytes{1, 1}));
+}
+
 TEST_F(LedgerTest, AcceptsALaterViewWithItsPrimary) {
     Start(4);
     MadeBlock made = C().MakeBlock({}, 5);

@@ -18,7 +18,10 @@
 #include <zmq_addon.hpp>
 
 #include "export.h"
-#include "ledger/ledger.h"
+#include "metrics.h"
+#include "protocol.h"
+#include "requests.h"
+#include "util/amount.h"
 #include "util/bytes.h"
 #include "util/config.h"
 #include "util/log.h"
@@ -26,19 +29,20 @@
 
 namespace tc::store {
 
+using protocol::BinView;
+using protocol::Event;
+using protocol::Packer;
 using util::Errc;
 using util::MakeError;
 
 namespace {
 
-constexpr uint64_t kProtocolVersion = 1;
-constexpr std::string_view kWelcome = "welcome";
-constexpr std::string_view kBlockTopic = "block";
 constexpr auto kReaderSweep = std::chrono::seconds(60);
 
 // SIGTERM and SIGINT blocked and read from a signalfd, so that the poll loop
 // sees a stop as one more readable descriptor. Block before the zmq context
-// exists: its threads inherit the mask and never take the signal.
+// (and the metrics thread) exists: their threads inherit the mask and never
+// take the signal.
 class SignalFd {
   public:
     SignalFd() {
@@ -78,172 +82,27 @@ util::Status MakeRunDir(const std::string& datadir) {
     return {};
 }
 
-// --- messages --------------------------------------------------------------
-
-using Packer = msgpack::packer<msgpack::sbuffer>;
-
-void PackStr(Packer& p, std::string_view s) {
-    p.pack_str(static_cast<uint32_t>(s.size()));
-    p.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
-}
-
-void PackBin(Packer& p, util::ByteView b) {
-    p.pack_bin(static_cast<uint32_t>(b.size()));
-    p.pack_bin_body(reinterpret_cast<const char*>(b.data()), static_cast<uint32_t>(b.size()));
-}
-
 zmq::message_t ToMessage(const msgpack::sbuffer& buf) {
     return zmq::message_t(buf.data(), buf.size());
 }
 
-// A reply body: [1, id, ok, result], result written by fill.
-template <typename Fill>
-msgpack::sbuffer Reply(uint64_t id, bool ok, Fill fill) {
-    msgpack::sbuffer buf;
-    Packer p(buf);
-    p.pack_array(4);
-    p.pack_uint64(kProtocolVersion);
-    p.pack_uint64(id);
-    if (ok) {
-        p.pack_true();
-    } else {
-        p.pack_false();
-    }
-    fill(p);
-    return buf;
-}
-
-msgpack::sbuffer ErrorReply(uint64_t id, std::string_view why) {
-    return Reply(id, false, [&](Packer& p) { PackStr(p, why); });
-}
-
-util::ByteView BinView(const msgpack::object& o) {
-    return {reinterpret_cast<const uint8_t*>(o.via.bin.ptr), o.via.bin.size};
-}
-
-// --- the daemon ------------------------------------------------------------
-
-class Daemon {
-  public:
-    Daemon(ledger::Ledger& ledger, zmq::socket_t& events) : m_ledger(ledger), m_events(events) {}
-
-    // The reply body for one request body; never throws.
-    msgpack::sbuffer Handle(const zmq::message_t& body) {
-        msgpack::object_handle handle;
+// Polls, retrying when a signal interrupts.
+int Poll(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout) {
+    while (true) {
         try {
-            // No maps or extensions in a request; bins as large as the socket
-            // lets through.
-            msgpack::unpack_limit limit(16, 0, 256, body.size(), 0, 4);
-            handle = msgpack::unpack(static_cast<const char*>(body.data()), body.size(), nullptr,
-                                     nullptr, limit);
-        } catch (const std::exception& e) {
-            return ErrorReply(0, std::string("malformed request: not msgpack: ") + e.what());
+            return zmq::poll(items, count, timeout);
+        } catch (const zmq::error_t& e) {
+            if (e.num() != EINTR) throw;
         }
-        const msgpack::object& req = handle.get();
-        if (req.type != msgpack::type::ARRAY || req.via.array.size != 4) {
-            return ErrorReply(0, "malformed request: expected [version, id, method, params]");
-        }
-        const msgpack::object* f = req.via.array.ptr;
-        if (f[1].type != msgpack::type::POSITIVE_INTEGER) {
-            return ErrorReply(0, "malformed request: id is not an unsigned integer");
-        }
-        const uint64_t id = f[1].via.u64;
-        if (f[0].type != msgpack::type::POSITIVE_INTEGER || f[0].via.u64 != kProtocolVersion) {
-            return ErrorReply(id, "unsupported request version (this daemon speaks 1)");
-        }
-        if (f[2].type != msgpack::type::STR) {
-            return ErrorReply(id, "malformed request: method is not a string");
-        }
-        if (f[3].type != msgpack::type::ARRAY) {
-            return ErrorReply(id, "malformed request: params is not an array");
-        }
-        const std::string method(f[2].via.str.ptr, f[2].via.str.size);
-        const msgpack::object_array& params = f[3].via.array;
-        try {
-            if (method == "ping") return Reply(id, true, [](Packer& p) { PackStr(p, "pong"); });
-            if (method == "status") return Status(id);
-            if (method == "apply") return Apply(id, params);
-        } catch (const std::exception& e) {
-            log::Error("request {} {}: {}", id, method, e.what());
-            return ErrorReply(id, method + ": internal error: " + e.what());
-        }
-        return ErrorReply(id, "unknown method \"" + method + "\" (ping, status, apply)");
     }
+}
 
-  private:
-    msgpack::sbuffer Status(uint64_t id) {
-        auto s = m_ledger.GetStatus();
-        if (!s) return ErrorReply(id, "status: " + s.error().message);
-        return Reply(id, true, [&](Packer& p) {
-            p.pack_map(13);
-            PackStr(p, "chain");
-            PackStr(p, s->chain);
-            PackStr(p, "chain_id");
-            PackStr(p, util::ToHex(s->chain_id));
-            PackStr(p, "network");
-            PackStr(p, s->network == wire::Network::kMain ? "main" : "devnet");
-            PackStr(p, "height");
-            p.pack_uint64(s->height);
-            PackStr(p, "tip_hash");
-            PackStr(p, util::ToHex(s->tip_hash));
-            PackStr(p, "tip_time_ms");
-            p.pack_uint64(s->tip_time_ms);
-            PackStr(p, "genesis_supply");
-            PackStr(p, s->genesis_supply.ToString());
-            PackStr(p, "supply");
-            PackStr(p, s->supply.ToString());
-            PackStr(p, "fees_burned");
-            PackStr(p, s->fees_burned.ToString());
-            PackStr(p, "tx_count");
-            p.pack_uint64(s->tx_count);
-            PackStr(p, "utxo_count");
-            p.pack_uint64(s->utxo_count);
-            PackStr(p, "masternodes");
-            p.pack_uint64(s->masternodes);
-            PackStr(p, "map_size");
-            p.pack_uint64(s->map_size);
-        });
-    }
-
-    msgpack::sbuffer Apply(uint64_t id, const msgpack::object_array& params) {
-        if (params.size != 2 || params.ptr[0].type != msgpack::type::BIN ||
-            params.ptr[1].type != msgpack::type::BIN) {
-            return ErrorReply(id, "apply: params must be [bin block, bin certificate]");
-        }
-        auto block = wire::DecodeBlock(BinView(params.ptr[0]));
-        if (!block) return ErrorReply(id, "apply: block: " + block.error().message);
-        auto cert = wire::DecodeCertificate(BinView(params.ptr[1]));
-        if (!cert) return ErrorReply(id, "apply: certificate: " + cert.error().message);
-        ledger::ApplyOptions options;
-        options.verify_witnesses = false;
-        if (auto applied = m_ledger.ApplyBlock(*block, *cert, options); !applied) {
-            log::Warn("apply: block {} refused: {}", block->header.height, applied.error().message);
-            return ErrorReply(id, "apply: " + applied.error().message);
-        }
-        const uint64_t height = block->header.height;
-        const wire::Hash hash = wire::BlockHash(block->header);
-        log::Info("applied block {} {}", height, util::ToHex(hash));
-        Publish(height, hash);
-        return Reply(id, true, [&](Packer& p) { p.pack_uint64(height); });
-    }
-
-    void Publish(uint64_t height, const wire::Hash& hash) {
-        msgpack::sbuffer buf;
-        Packer p(buf);
-        p.pack_array(3);
-        p.pack_uint64(++m_seq);
-        p.pack_uint64(height);
-        PackBin(p, hash);
-        // XPUB drops a message for a subscriber whose queue is full: a
-        // watcher sees that as a gap in seq.
-        m_events.send(zmq::buffer(kBlockTopic), zmq::send_flags::sndmore);
-        m_events.send(ToMessage(buf), zmq::send_flags::none);
-    }
-
-    ledger::Ledger& m_ledger;
-    zmq::socket_t& m_events;
-    uint64_t m_seq = 0;
-};
+void Publish(zmq::socket_t& events, const Event& e) {
+    // XPUB drops a message for a subscriber whose queue is full: a watcher
+    // sees that as a gap in seq and asks `since`.
+    events.send(zmq::buffer(protocol::kBlockTopic), zmq::send_flags::sndmore);
+    events.send(ToMessage(protocol::EncodeEvent(e)), zmq::send_flags::none);
+}
 
 // --- the client ------------------------------------------------------------
 
@@ -257,28 +116,21 @@ class Client {
         m_socket.connect(m_endpoint);
     }
 
-    // The result object of a successful reply (kept alive in m_reply), or
-    // kIo "no answer", or kInvalid with the daemon's reason.
+    // The result object of a successful reply (kept alive until the next
+    // call), or kIo "no answer", or the daemon's reason (its Errc from
+    // protocol::ErrcOfReply). `params` packs the params array.
     util::Result<msgpack::object> Call(std::string_view method,
-                                       const std::vector<util::ByteView>& bins) {
-        msgpack::sbuffer buf;
-        Packer p(buf);
-        p.pack_array(4);
-        p.pack_uint64(kProtocolVersion);
+                                       const std::function<void(Packer&)>& params) {
         const uint64_t id = ++m_id;
-        p.pack_uint64(id);
-        PackStr(p, method);
-        p.pack_array(static_cast<uint32_t>(bins.size()));
-        for (const auto& b : bins) PackBin(p, b);
         m_socket.send(zmq::message_t(), zmq::send_flags::sndmore);
-        m_socket.send(ToMessage(buf), zmq::send_flags::none);
+        m_socket.send(ToMessage(protocol::EncodeRequest(id, method, params)),
+                      zmq::send_flags::none);
         const auto deadline = std::chrono::steady_clock::now() + m_timeout;
         while (true) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 deadline - std::chrono::steady_clock::now());
-            if (left.count() < 0) left = std::chrono::milliseconds(0);
             zmq::pollitem_t item{m_socket.handle(), 0, ZMQ_POLLIN, 0};
-            if (zmq::poll(&item, 1, left) == 0) {
+            if (Poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) {
                 return MakeError(Errc::kIo, "no answer from " + m_endpoint);
             }
             std::vector<zmq::message_t> parts;
@@ -300,12 +152,16 @@ class Client {
             const msgpack::object& result = r.via.array.ptr[3];
             if (!r.via.array.ptr[2].via.boolean) {
                 std::string why = result.type == msgpack::type::STR
-                                      ? std::string(result.via.str.ptr, result.via.str.size)
+                                      ? std::string(protocol::StrView(result))
                                       : "refused";
-                return MakeError(Errc::kInvalid, why);
+                return MakeError(protocol::ErrcOfReply(why), why);
             }
             return result;
         }
+    }
+
+    util::Result<msgpack::object> Call(std::string_view method) {
+        return Call(method, [](Packer& p) { p.pack_array(0); });
     }
 
     const std::string& endpoint() const { return m_endpoint; }
@@ -319,6 +175,44 @@ class Client {
     msgpack::object_handle m_reply;
 };
 
+// --- the daemon's loop -----------------------------------------------------
+
+RequestLimits LimitsOf(const Options& opts) {
+    RequestLimits limits;
+    limits.max_batch = opts.max_batch;
+    limits.max_utxos = opts.max_utxos;
+    limits.event_retention = opts.event_retention;
+    limits.max_evidence = opts.max_evidence;
+    return limits;
+}
+
+// Answers one request waiting on the router; publishes the blocks it
+// committed first, so a subscriber has the event before the client its
+// acknowledgement.
+void ServeRequest(zmq::socket_t& router, zmq::socket_t& events, Requests& requests) {
+    std::vector<zmq::message_t> parts;
+    (void)zmq::recv_multipart(router, std::back_inserter(parts));
+    if (parts.size() != 3 || parts[1].size() != 0) {
+        log::Warn("dropped a request of {} frames (want identity, \"\", body)", parts.size());
+        return;
+    }
+    std::vector<Event> committed;
+    msgpack::sbuffer reply =
+        requests.Handle({static_cast<const uint8_t*>(parts[2].data()), parts[2].size()}, committed);
+    for (const auto& e : committed) Publish(events, e);
+    router.send(parts[0], zmq::send_flags::sndmore);
+    router.send(zmq::message_t(), zmq::send_flags::sndmore);
+    router.send(ToMessage(reply), zmq::send_flags::none);
+}
+
+void SweepReaders(ledger::Ledger& ledger) {
+    if (auto cleared = ledger.ClearStaleReaders(); !cleared) {
+        log::Warn("clearing stale readers: {}", cleared.error().message);
+    } else if (*cleared > 0) {
+        log::Info("cleared {} stale reader slots", *cleared);
+    }
+}
+
 }  // namespace
 
 util::Status RunDaemon(const Options& opts) {
@@ -327,6 +221,16 @@ util::Status RunDaemon(const Options& opts) {
     if (signals.fd() < 0) return MakeError(Errc::kIo, "signalfd failed");
     TC_TRY(ledger, ledger::Ledger::Open(util::LedgerDir(datadir)));
     TC_CHECK(MakeRunDir(datadir));
+    Metrics metrics;
+    Requests requests(*ledger, LimitsOf(opts), metrics);
+    requests.UpdateGauges();
+    std::unique_ptr<MetricsServer> metrics_server;
+    if (!opts.metrics_listen.empty()) {
+        TC_TRY(server, MetricsServer::Start(opts.metrics_listen, metrics));
+        metrics_server = std::move(server);
+        log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
+                  metrics_server->port());
+    }
     const std::string requests_ep = util::RunEndpoint(datadir, "store");
     const std::string events_ep = util::RunEndpoint(datadir, "store-events");
     {
@@ -337,7 +241,7 @@ util::Status RunDaemon(const Options& opts) {
             router.set(zmq::sockopt::linger, 0);
             router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
             events.set(zmq::sockopt::linger, 0);
-            events.set(zmq::sockopt::xpub_welcome_msg, std::string(kWelcome));
+            events.set(zmq::sockopt::xpub_welcome_msg, std::string(protocol::kWelcome));
             // A socket file left by a killed daemon: bind replaces it.
             router.bind(requests_ep);
             events.bind(events_ep);
@@ -347,7 +251,6 @@ util::Status RunDaemon(const Options& opts) {
         log::Info("serving {} (events {})", requests_ep, events_ep);
         sd_notify(0, "READY=1");
 
-        Daemon daemon(*ledger, events);
         auto next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
         bool stop = false;
         while (!stop) {
@@ -356,33 +259,12 @@ util::Status RunDaemon(const Options& opts) {
                                        {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                 next_sweep - std::chrono::steady_clock::now());
-            if (left.count() < 0) left = std::chrono::milliseconds(0);
-            try {
-                zmq::poll(items, 3, left);
-            } catch (const zmq::error_t& e) {
-                if (e.num() == EINTR) continue;
-                throw;
+            Poll(items, 3, std::max(left, std::chrono::milliseconds(0)));
+            if ((items[2].revents & ZMQ_POLLIN) && signals.Read() != 0) {
+                log::Info("signal: stopping");
+                stop = true;
             }
-            if (items[2].revents & ZMQ_POLLIN) {
-                int sig = signals.Read();
-                if (sig != 0) {
-                    log::Info("signal {}: stopping", sig);
-                    stop = true;
-                }
-            }
-            if (items[0].revents & ZMQ_POLLIN) {
-                std::vector<zmq::message_t> parts;
-                (void)zmq::recv_multipart(router, std::back_inserter(parts));
-                if (parts.size() != 3 || parts[1].size() != 0) {
-                    log::Warn("dropped a request of {} frames (want identity, \"\", body)",
-                              parts.size());
-                } else {
-                    msgpack::sbuffer reply = daemon.Handle(parts[2]);
-                    router.send(parts[0], zmq::send_flags::sndmore);
-                    router.send(zmq::message_t(), zmq::send_flags::sndmore);
-                    router.send(ToMessage(reply), zmq::send_flags::none);
-                }
-            }
+            if (items[0].revents & ZMQ_POLLIN) ServeRequest(router, events, requests);
             if (items[1].revents & ZMQ_POLLIN) {
                 // Subscriptions: drained so they do not queue up.
                 zmq::message_t sub;
@@ -390,16 +272,13 @@ util::Status RunDaemon(const Options& opts) {
                 }
             }
             if (std::chrono::steady_clock::now() >= next_sweep) {
-                if (auto cleared = ledger->ClearStaleReaders(); !cleared) {
-                    log::Warn("clearing stale readers: {}", cleared.error().message);
-                } else if (*cleared > 0) {
-                    log::Info("cleared {} stale reader slots", *cleared);
-                }
+                SweepReaders(*ledger);
                 next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
             }
         }
         sd_notify(0, "STOPPING=1");
     }
+    metrics_server.reset();
     ledger.reset();
     log::Info("stopped");
     return {};
@@ -407,27 +286,160 @@ util::Status RunDaemon(const Options& opts) {
 
 util::Status PingDaemon(const Options& opts, std::ostream& out) {
     Client client(opts);
-    TC_TRY(result, client.Call("ping", {}));
+    TC_TRY(result, client.Call("ping"));
     if (result.type != msgpack::type::STR) {
         return MakeError(Errc::kInvalid, client.endpoint() + ": ping: unexpected answer");
     }
-    out << std::string(result.via.str.ptr, result.via.str.size) << "\n";
+    out << protocol::StrView(result) << "\n";
+    return {};
+}
+
+// --- status --daemon -------------------------------------------------------
+
+namespace {
+
+// The field `key` of a status reply map, of type `type`.
+util::Result<msgpack::object> Field(const msgpack::object& map, std::string_view key,
+                                    msgpack::type::object_type type) {
+    for (const auto& kv : map.via.map) {
+        if (kv.key.type == msgpack::type::STR && protocol::StrView(kv.key) == key) {
+            if (kv.val.type != type) break;
+            return kv.val;
+        }
+    }
+    return MakeError(Errc::kInvalid, "status reply: no " + std::string(key) + " of the right type");
+}
+
+util::Result<uint64_t> UintField(const msgpack::object& map, std::string_view key) {
+    TC_TRY(v, Field(map, key, msgpack::type::POSITIVE_INTEGER));
+    return v.via.u64;
+}
+
+util::Result<std::string_view> StrField(const msgpack::object& map, std::string_view key) {
+    TC_TRY(v, Field(map, key, msgpack::type::STR));
+    return protocol::StrView(v);
+}
+
+util::Result<util::Amount> AmountField(const msgpack::object& map, std::string_view key) {
+    TC_TRY(text, StrField(map, key));
+    auto amount = util::Amount::Parse(text);
+    if (!amount) return std::move(amount).error().In("status reply: " + std::string(key));
+    return amount;
+}
+
+util::Result<wire::Hash> HashField(const msgpack::object& map, std::string_view key) {
+    TC_TRY(text, StrField(map, key));
+    auto hash = util::FromHexFixed<32>(text);
+    if (!hash) return std::move(hash).error().In("status reply: " + std::string(key));
+    return *hash;
+}
+
+util::Result<ledger::Status> StatusOfReply(const msgpack::object& map) {
+    if (map.type != msgpack::type::MAP) {
+        return MakeError(Errc::kInvalid, "status reply: not a map");
+    }
+    ledger::Status s;
+    TC_TRY(chain, StrField(map, "chain"));
+    s.chain = std::string(chain);
+    TC_TRY(chain_id, HashField(map, "chain_id"));
+    s.chain_id = chain_id;
+    TC_TRY(network, StrField(map, "network"));
+    s.network = network == "main" ? wire::Network::kMain : wire::Network::kDevnet;
+    TC_TRY(height, UintField(map, "height"));
+    s.height = height;
+    TC_TRY(tip_hash, HashField(map, "tip_hash"));
+    s.tip_hash = tip_hash;
+    TC_TRY(tip_time, UintField(map, "tip_time_ms"));
+    s.tip_time_ms = tip_time;
+    TC_TRY(genesis_supply, AmountField(map, "genesis_supply"));
+    s.genesis_supply = genesis_supply;
+    TC_TRY(supply, AmountField(map, "supply"));
+    s.supply = supply;
+    TC_TRY(fees, AmountField(map, "fees_burned"));
+    s.fees_burned = fees;
+    TC_TRY(tx_count, UintField(map, "tx_count"));
+    s.tx_count = tx_count;
+    TC_TRY(utxo_count, UintField(map, "utxo_count"));
+    s.utxo_count = utxo_count;
+    TC_TRY(masternodes, UintField(map, "masternodes"));
+    s.masternodes = masternodes;
+    TC_TRY(map_size, UintField(map, "map_size"));
+    s.map_size = map_size;
+    return s;
+}
+
+}  // namespace
+
+util::Result<ledger::Status> DaemonStatus(const Options& opts) {
+    Client client(opts);
+    TC_TRY(reply, client.Call("status"));
+    auto status = StatusOfReply(reply);
+    if (!status) return std::move(status).error().In(client.endpoint());
+    return status;
+}
+
+// --- submit ----------------------------------------------------------------
+
+namespace {
+
+// Blocks read from the stream and not yet acknowledged.
+struct Batch {
+    std::vector<util::Bytes> blocks;
+    std::vector<util::Bytes> certs;
+    std::vector<uint64_t> heights;
+    std::vector<wire::Hash> hashes;
+    size_t bytes = 0;
+
+    size_t size() const { return heights.size(); }
+    void Add(util::Bytes block, util::Bytes cert, uint64_t height, const wire::Hash& hash) {
+        bytes += block.size() + cert.size();
+        blocks.push_back(std::move(block));
+        certs.push_back(std::move(cert));
+        heights.push_back(height);
+        hashes.push_back(hash);
+    }
+    void Clear() { *this = Batch(); }
+};
+
+// Sends batch to apply as one request; prints a line per acknowledged block.
+util::Status SendBatch(Client& client, Batch& batch, std::ostream& out) {
+    if (batch.size() == 0) return {};
+    auto result = client.Call("apply", [&](Packer& p) {
+        p.pack_array(static_cast<uint32_t>(batch.size()));
+        for (size_t i = 0; i < batch.size(); ++i) {
+            p.pack_array(2);
+            protocol::PackBin(p, batch.blocks[i]);
+            protocol::PackBin(p, batch.certs[i]);
+        }
+    });
+    const std::string what = batch.size() == 1 ? "block " + std::to_string(batch.heights[0])
+                                               : "blocks " + std::to_string(batch.heights[0]) +
+                                                     ".." + std::to_string(batch.heights.back());
+    if (!result) return std::move(result).error().In(what);
+    if (result->type != msgpack::type::POSITIVE_INTEGER ||
+        result->via.u64 != batch.heights.back()) {
+        return MakeError(Errc::kInvalid, what + ": the daemon acknowledged another height");
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+        out << batch.heights[i] << " " << util::ToHex(batch.hashes[i]) << "\n";
+    }
+    out.flush();
+    batch.Clear();
     return {};
 }
 
 // The daemon's ledger height, from its status reply.
 util::Result<uint64_t> DaemonHeight(Client& client) {
-    TC_TRY(status, client.Call("status", {}));
-    if (status.type == msgpack::type::MAP) {
-        for (const auto& kv : status.via.map) {
-            if (kv.key.type == msgpack::type::STR && kv.key.as<std::string>() == "height" &&
-                kv.val.type == msgpack::type::POSITIVE_INTEGER) {
-                return kv.val.via.u64;
-            }
-        }
+    TC_TRY(status, client.Call("status"));
+    if (status.type != msgpack::type::MAP) {
+        return MakeError(Errc::kInvalid, "status: the daemon's reply is not a map");
     }
-    return MakeError(Errc::kInvalid, "status: the daemon's reply has no height");
+    auto height = UintField(status, "height");
+    if (!height) return MakeError(Errc::kInvalid, "status: the daemon's reply has no height");
+    return height;
 }
+
+}  // namespace
 
 util::Status SubmitChain(const Options& opts, std::istream& in, std::ostream& out) {
     ExportReader reader(in, "stdin");
@@ -437,82 +449,137 @@ util::Status SubmitChain(const Options& opts, std::istream& in, std::ostream& ou
     // submit after an interruption (or a daemon restart) carries on. Unlike
     // import, the skipped blocks are not compared with the stored ones.
     TC_TRY(tip, DaemonHeight(client));
+    // Room for the msgpack framing around the blocks of one request.
+    const size_t budget = opts.max_message_bytes > 4096 ? opts.max_message_bytes - 4096 : 0;
+    const size_t max_blocks = std::max<uint64_t>(opts.batch, 1);
+    Batch batch;
     while (true) {
         TC_TRY(record, reader.Next());
         if (!record) break;
         const uint64_t height = record->block.header.height;
         if (height <= tip) continue;
-        const util::Bytes block = wire::Encode(record->block);
-        const util::Bytes cert = wire::Encode(record->cert);
-        auto result = client.Call("apply", {block, cert});
-        if (!result) {
-            return MakeError(result.error().code,
-                             "block " + std::to_string(height) + ": " + result.error().message);
+        util::Bytes block = wire::Encode(record->block);
+        util::Bytes cert = wire::Encode(record->cert);
+        // A block that would take the request over the daemon's size limit
+        // goes in the next one (alone, if it is that big).
+        if (batch.size() > 0 && batch.bytes + block.size() + cert.size() > budget) {
+            TC_CHECK(SendBatch(client, batch, out));
         }
-        if (result->type != msgpack::type::POSITIVE_INTEGER || result->via.u64 != height) {
-            return MakeError(Errc::kInvalid, "block " + std::to_string(height) +
-                                                 ": the daemon acknowledged another height");
-        }
-        out << height << " " << util::ToHex(wire::BlockHash(record->block.header)) << std::endl;
+        batch.Add(std::move(block), std::move(cert), height, wire::BlockHash(record->block.header));
+        if (batch.size() >= max_blocks) TC_CHECK(SendBatch(client, batch, out));
     }
-    return {};
+    return SendBatch(client, batch, out);
 }
+
+// --- watch -----------------------------------------------------------------
+
+namespace {
+
+// Prints events in seq order, each once, and fills gaps from `since`.
+class Watcher {
+  public:
+    Watcher(const Options& opts, std::ostream& out, std::ostream& err)
+        : m_client(opts), m_out(out), m_err(err) {
+        if (opts.since) m_last = *opts.since;
+    }
+
+    // After (re)connecting: the events missed meanwhile.
+    util::Status Connected() {
+        if (!m_last) return {};
+        return CatchUp();
+    }
+
+    void Received(const Event& e) {
+        if (m_last && e.seq <= *m_last) return;  // printed already (from since)
+        if (m_last && e.seq > *m_last + 1) {
+            if (auto caught = CatchUp(); !caught) {
+                m_err << "tc-store: warning: gap in events: seq " << e.seq << " after " << *m_last
+                      << ": " << caught.error().message << std::endl;
+            }
+            if (m_last && e.seq <= *m_last) return;
+        }
+        Print(e);
+    }
+
+  private:
+    // Asks since(last) and prints what it returns.
+    util::Status CatchUp() {
+        auto reply = m_client.Call("since", [&](Packer& p) {
+            p.pack_array(1);
+            p.pack_uint64(*m_last);
+        });
+        if (!reply) {
+            if (reply.error().message.find("ahead of the tip") != std::string::npos) {
+                // Another ledger behind the same socket: follow it afresh.
+                m_last.reset();
+            }
+            return std::move(reply).error();
+        }
+        if (reply->type != msgpack::type::ARRAY) {
+            return MakeError(Errc::kInvalid, "since: the reply is not an array");
+        }
+        for (const auto& o : reply->via.array) {
+            TC_TRY(e, protocol::DecodeEvent(o));
+            if (!m_last || e.seq > *m_last) Print(e);
+        }
+        return {};
+    }
+
+    void Print(const Event& e) {
+        nlohmann::json j = {{"seq", e.seq}, {"height", e.height}, {"hash", util::ToHex(e.hash)}};
+        m_out << j.dump() << std::endl;
+        m_last = e.seq;
+    }
+
+    Client m_client;
+    std::ostream& m_out;
+    std::ostream& m_err;
+    std::optional<uint64_t> m_last;
+};
+
+}  // namespace
 
 util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& err) {
     SignalFd signals;
     if (signals.fd() < 0) return MakeError(Errc::kIo, "signalfd failed");
     const std::string endpoint = util::RunEndpoint(opts.common.datadir, "store-events");
+    Watcher watcher(opts, out, err);
     zmq::context_t context;
     zmq::socket_t sub(context, zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
     sub.set(zmq::sockopt::subscribe, "");  // "welcome" and "block"
     sub.connect(endpoint);
-    uint64_t last_seq = 0;
+    bool first_connect = true;
     while (true) {
         zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
                                    {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-        try {
-            zmq::poll(items, 2, std::chrono::milliseconds(-1));
-        } catch (const zmq::error_t& e) {
-            if (e.num() == EINTR) continue;
-            throw;
-        }
+        Poll(items, 2, std::chrono::milliseconds(-1));
         if ((items[1].revents & ZMQ_POLLIN) && signals.Read() != 0) return {};
         if (!(items[0].revents & ZMQ_POLLIN)) continue;
         std::vector<zmq::message_t> parts;
         (void)zmq::recv_multipart(sub, std::back_inserter(parts));
-        if (parts.size() == 1 && parts[0].to_string_view() == kWelcome) {
+        if (parts.size() == 1 && parts[0].to_string_view() == protocol::kWelcome) {
             err << "tc-store: watch: connected to " << endpoint << std::endl;
+            auto caught = watcher.Connected();
+            // What --since asked for cannot be had: say so and stop.
+            if (!caught && first_connect) return caught;
+            if (!caught) {
+                err << "tc-store: warning: missed events after a reconnect: "
+                    << caught.error().message << std::endl;
+            }
+            first_connect = false;
             continue;
         }
-        if (parts.size() != 2 || parts[0].to_string_view() != kBlockTopic) {
+        if (parts.size() != 2 || parts[0].to_string_view() != protocol::kBlockTopic) {
             err << "tc-store: warning: unknown event of " << parts.size() << " frames" << std::endl;
             continue;
         }
         try {
             auto handle =
                 msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
-            const msgpack::object& e = handle.get();
-            if (e.type != msgpack::type::ARRAY || e.via.array.size != 3 ||
-                e.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
-                e.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER ||
-                e.via.array.ptr[2].type != msgpack::type::BIN) {
-                throw std::runtime_error("not [seq, height, hash]");
-            }
-            const uint64_t seq = e.via.array.ptr[0].via.u64;
-            const uint64_t height = e.via.array.ptr[1].via.u64;
-            if (seq == 1 && last_seq != 0) {
-                err << "tc-store: warning: the daemon restarted (seq 1 after " << last_seq << ")"
-                    << std::endl;
-            } else if (last_seq != 0 && seq != last_seq + 1) {
-                err << "tc-store: warning: gap in events: seq " << seq << " after " << last_seq
-                    << " (" << (seq > last_seq ? seq - last_seq - 1 : 0) << " missed)" << std::endl;
-            }
-            last_seq = seq;
-            nlohmann::json j = {{"seq", seq},
-                                {"height", height},
-                                {"hash", util::ToHex(BinView(e.via.array.ptr[2]))}};
-            out << j.dump() << std::endl;
+            auto event = protocol::DecodeEvent(handle.get());
+            if (!event) throw std::runtime_error(event.error().message);
+            watcher.Received(*event);
         } catch (const std::exception& ex) {
             err << "tc-store: warning: unreadable block event: " << ex.what() << std::endl;
         }

@@ -4,7 +4,9 @@
 #include <limits>
 #include <msgpack.hpp>
 #include <ostream>
+#include <span>
 #include <utility>
+#include <vector>
 
 #include "wire/codec.h"
 
@@ -230,8 +232,88 @@ util::Status ExportChain(const ledger::Ledger& ledger, std::ostream& out, const 
     return writer.End();
 }
 
+namespace {
+
+// The records read but not yet applied, and where they go.
+class ImportBatch {
+  public:
+    ImportBatch(ledger::Ledger& ledger, const std::string& name, ImportSummary& summary,
+                const std::function<void(uint64_t)>& progress)
+        : m_ledger(ledger), m_name(name), m_summary(summary), m_progress(progress) {
+        m_apply.verify_witnesses = true;
+    }
+
+    size_t size() const { return m_blocks.size(); }
+    void Add(ExportRecord record) { m_blocks.push_back(std::move(record)); }
+
+    // Applies the pending blocks in one write transaction. When one is
+    // refused, the blocks before it are applied, and the error names its
+    // record (= its height: records start at height 1).
+    util::Status Flush() {
+        if (m_blocks.empty()) return {};
+        size_t refused = m_blocks.size();
+        auto applied = m_ledger.ApplyBlocks(m_blocks, m_apply, &refused);
+        if (applied) {
+            Applied(m_blocks.size());
+            return {};
+        }
+        const std::string where =
+            refused < m_blocks.size()
+                ? m_name + ": record " + std::to_string(m_blocks[refused].block.header.height)
+                : m_name + ": records " + std::to_string(m_blocks.front().block.header.height) +
+                      ".." + std::to_string(m_blocks.back().block.header.height);
+        if (refused > 0 && refused < m_blocks.size()) {
+            std::span<const ExportRecord> good(m_blocks.data(), refused);
+            TC_CHECK(m_ledger.ApplyBlocks(good, m_apply));
+            Applied(refused);
+        }
+        return std::move(applied).error().In(where);
+    }
+
+  private:
+    void Applied(size_t count) {
+        const auto& last = m_blocks[count - 1].block;
+        m_summary.applied += count;
+        m_summary.height = last.header.height;
+        m_summary.tip_hash = wire::BlockHash(last.header);
+        m_blocks.clear();
+        if (m_progress) m_progress(m_summary.height);
+    }
+
+    ledger::Ledger& m_ledger;
+    const std::string& m_name;
+    ImportSummary& m_summary;
+    const std::function<void(uint64_t)>& m_progress;
+    ledger::ApplyOptions m_apply;
+    std::vector<ExportRecord> m_blocks;
+};
+
+// A record at or below the ledger's height (an earlier, interrupted import
+// of this stream): it must be the very block stored there.
+util::Status CheckStored(const ledger::Ledger& ledger, const ExportRecord& record,
+                         const std::string& where) {
+    const uint64_t height = record.block.header.height;
+    const wire::Hash hash = wire::BlockHash(record.block.header);
+    TC_TRY(stored, ledger.GetBlock(height));
+    const wire::Hash stored_hash = wire::BlockHash(stored.header);
+    if (stored_hash != hash) {
+        return MakeError(Errc::kConflict, where + ": block " + std::to_string(height) +
+                                              " differs from the stored one (a fork): stored " +
+                                              util::ToHex(stored_hash) + ", stream " +
+                                              util::ToHex(hash));
+    }
+    if (!(stored == record.block)) {
+        return MakeError(Errc::kInvalid, where + ": block " + std::to_string(height) +
+                                             " has the stored header but other "
+                                             "transactions (a corrupted stream)");
+    }
+    return {};
+}
+
+}  // namespace
+
 util::Result<ImportSummary> ImportChain(ledger::Ledger& ledger, std::istream& in,
-                                        const std::string& name,
+                                        const std::string& name, size_t batch_size,
                                         const std::function<void(uint64_t)>& progress) {
     TC_TRY(status, ledger.GetStatus());
     ExportReader reader(in, name);
@@ -244,46 +326,34 @@ util::Result<ImportSummary> ImportChain(ledger::Ledger& ledger, std::istream& in
     ImportSummary summary;
     summary.height = status.height;
     summary.tip_hash = status.tip_hash;
-    ledger::ApplyOptions apply;
-    apply.verify_witnesses = true;
+    ImportBatch batch(ledger, name, summary, progress);
     for (;;) {
-        TC_TRY(record, reader.Next());
-        if (!record) break;
+        auto record = reader.Next();
+        if (!record) {
+            // The blocks before a bad record go in; then the record's fault.
+            TC_CHECK(batch.Flush());
+            return std::move(record).error();
+        }
+        if (!*record) break;
         const uint64_t height = reader.records();
         const std::string where = name + ": record " + std::to_string(height);
-        if (record->block.header.height != height) {
+        if ((*record)->block.header.height != height) {
+            TC_CHECK(batch.Flush());
             return MakeError(Errc::kInvalid, where + ": holds block " +
-                                                 std::to_string(record->block.header.height) +
+                                                 std::to_string((*record)->block.header.height) +
                                                  ", expected block " + std::to_string(height) +
                                                  " (records run from height 1, without gaps)");
         }
-        const wire::Hash hash = wire::BlockHash(record->block.header);
-        if (height <= summary.height) {
-            // Already in the ledger (an earlier, interrupted import of this
-            // stream): it must be the very block we hold.
-            TC_TRY(stored, ledger.GetBlock(height));
-            const wire::Hash stored_hash = wire::BlockHash(stored.header);
-            if (stored_hash != hash) {
-                return MakeError(Errc::kConflict,
-                                 where + ": block " + std::to_string(height) +
-                                     " differs from the stored one (a fork): stored " +
-                                     util::ToHex(stored_hash) + ", stream " + util::ToHex(hash));
-            }
-            if (!(stored == record->block)) {
-                return MakeError(Errc::kInvalid, where + ": block " + std::to_string(height) +
-                                                     " has the stored header but other "
-                                                     "transactions (a corrupted stream)");
-            }
+        if (height <= status.height) {
+            TC_CHECK(CheckStored(ledger, **record, where));
             ++summary.skipped;
-        } else {
-            auto applied = ledger.ApplyBlock(record->block, record->cert, apply);
-            if (!applied) return std::move(applied).error().In(where);
-            ++summary.applied;
-            summary.height = height;
-            summary.tip_hash = hash;
+            if (progress) progress(height);
+            continue;
         }
-        if (progress) progress(height);
+        batch.Add(std::move(**record));
+        if (batch.size() >= std::max<size_t>(batch_size, 1)) TC_CHECK(batch.Flush());
     }
+    TC_CHECK(batch.Flush());
     return summary;
 }
 

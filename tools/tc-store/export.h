@@ -48,10 +48,7 @@ inline constexpr size_t kExportHeaderBytes = 8 + 1 + 32;
 // and bin headers around them.
 inline constexpr size_t kMaxExportRecordBytes = wire::kMaxEncodedBlockBytes + (1u << 17);
 
-struct ExportRecord {
-    wire::Block block;
-    wire::CommitCertificate cert;
-};
+using ExportRecord = ledger::CertifiedBlock;
 
 // The payload of one record, and its strict decoder (kInvalid naming the
 // part that is wrong; never throws).
@@ -115,11 +112,14 @@ util::Status ExportChain(const ledger::Ledger& ledger, std::ostream& out, const 
 // or below the ledger's height must be the stored block (same hash) and is
 // skipped, so an interrupted import resumes by reading the stream again; any
 // other block there is a fork, refused (kConflict) naming the height. The
-// chain id must be the ledger's. Blocks are applied as they are read: on an
-// error, the blocks before it stay applied, and the error names the record.
-// progress(height) is called after each applied or skipped block.
+// chain id must be the ledger's. Blocks are applied in batches of up to
+// `batch` (at least 1), each one durable write transaction
+// (Ledger::ApplyBlocks). On an error, every block before the faulty record
+// is applied (a refused batch is applied up to the refused block) and the
+// error names the record. progress(height) is called after each skipped
+// block and each committed batch.
 util::Result<ImportSummary> ImportChain(ledger::Ledger& ledger, std::istream& in,
-                                        const std::string& name,
+                                        const std::string& name, size_t batch,
                                         const std::function<void(uint64_t)>& progress);
 
 }  // namespace tc::store

@@ -6,10 +6,12 @@
 #include <charconv>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <utility>
 
@@ -188,9 +190,26 @@ util::Status Init(const Options& opts, std::ostream& out) {
     return {};
 }
 
-util::Status Status(const Options& opts, std::ostream& out) {
+// The status from the daemon when asked (--daemon) and it answers, else
+// read from LMDB; `source` says which.
+util::Result<ledger::Status> ReadStatus(const Options& opts, std::ostream& err,
+                                        std::string& source) {
+    if (opts.daemon) {
+        auto s = DaemonStatus(opts);
+        if (s || s.error().code != Errc::kIo) {
+            source = "daemon";
+            return s;
+        }
+        err << "tc-store: status: " << s.error().message << "; reading the ledger" << std::endl;
+    }
+    source = "ledger";
     TC_TRY(ledger, OpenReadOnly(opts));
-    TC_TRY(s, ledger->GetStatus());
+    return ledger->GetStatus();
+}
+
+util::Status Status(const Options& opts, std::ostream& out, std::ostream& err) {
+    std::string source;
+    TC_TRY(s, ReadStatus(opts, err, source));
     const char* network = s.network == wire::Network::kMain ? "main" : "devnet";
     if (opts.common.json) {
         nlohmann::json j = {{"chain", s.chain},
@@ -206,7 +225,8 @@ util::Status Status(const Options& opts, std::ostream& out) {
                             {"tx_count", s.tx_count},
                             {"utxo_count", s.utxo_count},
                             {"masternodes", s.masternodes},
-                            {"map_size", s.map_size}};
+                            {"map_size", s.map_size},
+                            {"source", source}};
         out << j.dump() << "\n";
         return {};
     }
@@ -223,6 +243,7 @@ util::Status Status(const Options& opts, std::ostream& out) {
     Line(out, "utxo_count", std::to_string(s.utxo_count));
     Line(out, "masternodes", std::to_string(s.masternodes));
     Line(out, "map_size", std::to_string(s.map_size));
+    Line(out, "source", source);
     return {};
 }
 
@@ -353,40 +374,70 @@ util::Result<wire::PubKeyHash> LedgerAddress(const ledger::Ledger& ledger,
     return address->hash;
 }
 
+// Outputs per ledger read of utxos and balance: they page through an
+// address's outputs rather than load them all.
+constexpr size_t kUtxoPage = 1000;
+
+// Calls each(utxo) for the unspent outputs of address in outpoint order, at
+// most `limit` (0: all); false from each stops early.
+util::Status ForEachUtxo(const ledger::Ledger& ledger, const wire::PubKeyHash& address,
+                         uint64_t limit, const std::function<bool(const ledger::Utxo&)>& each) {
+    std::optional<wire::OutPoint> after;
+    uint64_t seen = 0;
+    while (limit == 0 || seen < limit) {
+        const size_t page_size =
+            limit == 0 ? kUtxoPage
+                       : static_cast<size_t>(std::min<uint64_t>(kUtxoPage, limit - seen));
+        TC_TRY(page, ledger.GetUtxos(address, page_size, after));
+        for (const auto& u : page) {
+            ++seen;
+            if (!each(u)) return {};
+        }
+        if (page.size() < page_size) break;
+        after = page.back().outpoint;
+    }
+    return {};
+}
+
+nlohmann::json UtxoJson(const ledger::Utxo& u) {
+    return {{"txid", Hex(u.outpoint.txid)},
+            {"vout", u.outpoint.vout},
+            {"amount", util::Amount::FromUnits(u.amount).ToString()},
+            {"height", u.height},
+            {"locked", u.locked}};
+}
+
 util::Status Utxos(const Options& opts, std::ostream& out) {
     if (auto syntax = wire::Address::Parse(opts.target); !syntax) {
         return MakeError(Errc::kUsage, syntax.error().message);
     }
     TC_TRY(ledger, OpenReadOnly(opts));
     TC_TRY(address, LedgerAddress(*ledger, opts.target));
-    // Ask for one more than the limit to tell a complete list from a cut one.
-    const size_t limit = opts.limit == 0 || opts.limit >= std::numeric_limits<size_t>::max()
-                             ? std::numeric_limits<size_t>::max()
-                             : static_cast<size_t>(opts.limit) + 1;
-    TC_TRY(utxos, ledger->GetUtxos(address, limit));
+    // One more than the limit tells a complete list from a cut one.
+    const uint64_t want = opts.limit == 0 ? 0 : opts.limit + 1;
+    uint64_t count = 0;
     bool truncated = false;
-    if (opts.limit != 0 && utxos.size() > opts.limit) {
-        utxos.resize(opts.limit);
-        truncated = true;
-    }
+    // Written as they are read, the JSON array too: an address may hold
+    // millions of outputs.
     if (opts.common.json) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& u : utxos) {
-            list.push_back({{"txid", Hex(u.outpoint.txid)},
-                            {"vout", u.outpoint.vout},
-                            {"amount", util::Amount::FromUnits(u.amount).ToString()},
-                            {"height", u.height},
-                            {"locked", u.locked}});
+        out << "{\"address\":" << nlohmann::json(opts.target).dump() << ",\"utxos\":[";
+    }
+    TC_CHECK(ForEachUtxo(*ledger, address, want, [&](const ledger::Utxo& u) {
+        if (opts.limit != 0 && count == opts.limit) {
+            truncated = true;
+            return false;
         }
-        nlohmann::json j = {{"address", opts.target}, {"utxos", list}, {"truncated", truncated}};
-        out << j.dump() << "\n";
-        return {};
-    }
-    for (const auto& u : utxos) {
-        out << Hex(u.outpoint.txid) << ":" << u.outpoint.vout << " "
-            << util::Amount::FromUnits(u.amount).ToString() << " " << u.height
-            << (u.locked ? " locked" : "") << "\n";
-    }
+        if (opts.common.json) {
+            out << (count == 0 ? "" : ",") << UtxoJson(u).dump();
+        } else {
+            out << Hex(u.outpoint.txid) << ":" << u.outpoint.vout << " "
+                << util::Amount::FromUnits(u.amount).ToString() << " " << u.height
+                << (u.locked ? " locked" : "") << "\n";
+        }
+        ++count;
+        return true;
+    }));
+    if (opts.common.json) out << "],\"truncated\":" << (truncated ? "true" : "false") << "}\n";
     return {};
 }
 
@@ -396,23 +447,28 @@ util::Status Balance(const Options& opts, std::ostream& out) {
     }
     TC_TRY(ledger, OpenReadOnly(opts));
     TC_TRY(address, LedgerAddress(*ledger, opts.target));
-    TC_TRY(utxos, ledger->GetUtxos(address, std::numeric_limits<size_t>::max()));
     util::Amount spendable;
     util::Amount locked;
-    for (const auto& u : utxos) {
+    uint64_t count = 0;
+    bool overflow = false;
+    TC_CHECK(ForEachUtxo(*ledger, address, 0, [&](const ledger::Utxo& u) {
         util::Amount& sum = u.locked ? locked : spendable;
         auto next = sum.CheckedAdd(util::Amount::FromUnits(u.amount));
-        if (!next) return MakeError(Errc::kInternal, "balance overflows (run tc-store verify)");
-        sum = *next;
-    }
+        if (!next) overflow = true;
+        sum = next ? *next : sum;
+        ++count;
+        return !overflow;
+    }));
     auto total = spendable.CheckedAdd(locked);
-    if (!total) return MakeError(Errc::kInternal, "balance overflows (run tc-store verify)");
+    if (overflow || !total) {
+        return MakeError(Errc::kInternal, "balance overflows (run tc-store verify)");
+    }
     if (opts.common.json) {
         nlohmann::json j = {{"address", opts.target},
                             {"spendable", spendable.ToString()},
                             {"locked", locked.ToString()},
                             {"total", total->ToString()},
-                            {"utxos", utxos.size()}};
+                            {"utxos", count}};
         out << j.dump() << "\n";
         return {};
     }
@@ -420,7 +476,7 @@ util::Status Balance(const Options& opts, std::ostream& out) {
     Line(out, "spendable", spendable.ToString());
     Line(out, "locked", locked.ToString());
     Line(out, "total", total->ToString());
-    Line(out, "utxos", std::to_string(utxos.size()));
+    Line(out, "utxos", std::to_string(count));
     return {};
 }
 
@@ -453,9 +509,18 @@ util::Status Export(const Options& opts, std::ostream& out) {
 util::Status Import(const Options& opts, std::istream& in, std::ostream& out, std::ostream& err) {
     TC_TRY(ledger, OpenForWriting(opts));
     uint64_t next_report = kProgressEvery;
-    TC_TRY(summary, ImportChain(*ledger, in, "stdin", [&](uint64_t height) {
+    const auto start = std::chrono::steady_clock::now();
+    uint64_t first = 0;
+    // "block N" only once N is committed (the crash test relies on it).
+    TC_TRY(summary, ImportChain(*ledger, in, "stdin", opts.batch, [&](uint64_t height) {
+               if (first == 0) first = height;
                if (height < next_report) return;
-               err << "tc-store: import: block " << height << std::endl;
+               const double seconds =
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+               err << "tc-store: import: block " << height << " ("
+                   << static_cast<uint64_t>(static_cast<double>(height - first + 1) /
+                                            std::max(seconds, 1e-3))
+                   << " blocks/s)" << std::endl;
                next_report = (height / kProgressEvery + 1) * kProgressEvery;
            }));
     if (opts.common.json) {
@@ -572,7 +637,13 @@ void SetupCli(CLI::App& app, Options& opts) {
         app.add_subcommand("init", "create the ledger (DATADIR/ledger) from a genesis file");
     init->add_option("--genesis", opts.genesis_file, "the genesis file")->required();
 
-    app.add_subcommand("status", "print the ledger's chain, height, tip and counters");
+    auto* status =
+        app.add_subcommand("status", "print the ledger's chain, height, tip and counters");
+    status->add_flag("--daemon", opts.daemon,
+                     "ask the running daemon; read the ledger when it does not answer");
+    status->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for the daemon")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned());
     auto* block = app.add_subcommand("block", "print a block by height or hash");
     block->add_option("BLOCK", opts.target, "height (decimal) or block hash (hex)")->required();
     auto* tx = app.add_subcommand("tx", "print a transaction of the chain and where it is");
@@ -585,13 +656,37 @@ void SetupCli(CLI::App& app, Options& opts) {
     balance->add_option("ADDRESS", opts.target, "address")->required();
     app.add_subcommand("verify", "check the whole ledger; exit 1 naming the first fault");
     app.add_subcommand("export", "write the chain (blocks with certificates) to stdout");
-    app.add_subcommand("import", "apply the chain on stdin (from export), every block re-verified");
+    auto* import = app.add_subcommand(
+        "import", "apply the chain on stdin (from export), every block re-verified");
+    import->add_option("--batch", opts.batch, "blocks per durable LMDB write transaction")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
 
     auto* run = app.add_subcommand("run", "run the ledger daemon (sockets under DATADIR/run/)");
     run->add_option("--max-message-bytes", opts.max_message_bytes,
                     "largest request the daemon accepts")
         ->capture_default_str()
         ->check(util::DecimalUnsigned());
+    run->add_option("--max-batch", opts.max_batch, "most blocks in one apply request")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
+    run->add_option("--max-utxos", opts.max_utxos, "most outputs in one utxos reply")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
+    run->add_option("--event-retention", opts.event_retention,
+                    "most events since replays; a subscriber further behind gets a gap")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{0}, uint64_t{1000000}));
+    run->add_option("--metrics-listen", opts.metrics_listen,
+                    "serve Prometheus metrics at http://HOST:PORT/metrics (PORT 0: any free one)");
+    run->add_option("--max-evidence", opts.max_evidence, "most entries in one evidence reply")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
     auto* ping = app.add_subcommand("ping", "ask the daemon for \"pong\"; exit 1 without answer");
     ping->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for the answer")
         ->capture_default_str()
@@ -601,7 +696,25 @@ void SetupCli(CLI::App& app, Options& opts) {
     submit->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for each answer")
         ->capture_default_str()
         ->check(util::DecimalUnsigned());
-    app.add_subcommand("watch", "print the daemon's block events, one JSON line each");
+    submit->add_option("--batch", opts.batch, "blocks per apply request")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{1}, uint64_t{100000}));
+    submit
+        ->add_option("--max-message-bytes", opts.max_message_bytes,
+                     "largest request to send (the daemon's limit)")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned());
+    auto* watch =
+        app.add_subcommand("watch", "print the daemon's block events, one JSON line each");
+    watch
+        ->add_option_function<uint64_t>(
+            "--since", [&opts](const uint64_t& seq) { opts.since = seq; },
+            "first print the events after SEQ (a height), then follow")
+        ->check(util::DecimalUnsigned());
+    watch->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for since replies")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned());
 }
 
 util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std::ostream& out,
@@ -609,7 +722,7 @@ util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std
     auto got = [&](const char* name) { return app.got_subcommand(name); };
     if (got("genesis")) return Genesis(opts, out);
     if (got("init")) return Init(opts, out);
-    if (got("status")) return Status(opts, out);
+    if (got("status")) return Status(opts, out, err);
     if (got("block")) return Block(opts, out);
     if (got("tx")) return Tx(opts, out);
     if (got("utxos")) return Utxos(opts, out);

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,9 +51,19 @@ struct Options {
     std::string target;
     uint64_t limit = 0;  // utxos: at most this many (0 = all)
 
-    // run (the daemon, daemon.h) and its clients ping, submit
+    // import and submit: blocks per LMDB write transaction / apply request
+    uint64_t batch = 64;
+
+    // run (the daemon, daemon.h) and its clients ping, submit, watch, status
     uint64_t max_message_bytes = 64ull << 20;  // largest request the ROUTER takes
+    uint64_t max_batch = 256;                  // blocks in one apply request
+    uint64_t max_utxos = 1000;                 // outputs in one utxos reply
+    uint64_t event_retention = 10000;          // events `since` replays
+    uint64_t max_evidence = 1000;              // entries in one evidence reply
+    std::string metrics_listen;                // HOST:PORT, empty: no metrics
     uint64_t timeout_ms = 2000;                // how long a client waits for a reply
+    std::optional<uint64_t> since;             // watch: replay the events after this seq
+    bool daemon = false;                       // status: ask the daemon first
 };
 
 // Registers the subcommands and their flags on app.
