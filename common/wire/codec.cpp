@@ -12,7 +12,7 @@
 //      no field allows that many. Depth, array length and the number of nodes are capped
 //      per type, so memory stays a small multiple of the input, and for a block of at most
 //      one transaction: each block.txs entry is converted as soon as it is complete and its
-//      nodes are dropped.
+//      nodes are dropped. A PBFT message holds at most one block, found from its kind.
 //   2. A Reader converts the nodes field by field, naming the path in every error. A node
 //      that is missing because the parse stopped early reports why (truncated, an invalid
 //      byte, nesting too deep), at the path where it was expected.
@@ -31,6 +31,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <variant>
 
 namespace tc::wire {
 namespace {
@@ -226,20 +228,24 @@ void PutBlock(Writer& w, const Path& path, const Block& block) {
     }
 }
 
+// [[index, signature], ...]: the signatures of a commit or prepared certificate.
+void PutSigs(Writer& w, const Path& path, const std::vector<CertificateSig>& sigs) {
+    w.Array(path, sigs.size());
+    for (size_t i = 0; i < sigs.size(); ++i) {
+        Path entry = path.Index(i);
+        w.Array(entry, 2);
+        w.Uint(entry.Field("index"), sigs[i].index);
+        w.Bin(entry.Field("signature"), sigs[i].signature);
+    }
+}
+
 void PutCertificate(Writer& w, const Path& path, const CommitCertificate& cert) {
     w.Array(path, 5);
     w.Uint(path.Field("version"), cert.version);
     w.Uint(path.Field("height"), cert.height);
     w.Uint(path.Field("view"), cert.view);
     w.Bin(path.Field("block_hash"), cert.block_hash);
-    Path sigs = path.Field("sigs");
-    w.Array(sigs, cert.sigs.size());
-    for (size_t i = 0; i < cert.sigs.size(); ++i) {
-        Path entry = sigs.Index(i);
-        w.Array(entry, 2);
-        w.Uint(entry.Field("index"), cert.sigs[i].index);
-        w.Bin(entry.Field("signature"), cert.sigs[i].signature);
-    }
+    PutSigs(w, path.Field("sigs"), cert.sigs);
 }
 
 void PutVote(Writer& w, const Path& path, const Vote& vote) {
@@ -251,6 +257,132 @@ void PutVote(Writer& w, const Path& path, const Vote& vote) {
     w.Bin(path.Field("digest"), vote.digest);
     w.Uint(path.Field("replica"), vote.replica);
     w.Bin(path.Field("signature"), vote.signature);
+}
+
+// The PBFT messages (pbft.h): an envelope [version, kind, body]. The body's path is named
+// after its kind ("pbft.view_change.prepared"), so errors say which message they are about.
+enum class PbftKind : uint8_t {
+    kPrePrepare = 0,
+    kVote = 1,
+    kViewChange = 2,
+    kNewView = 3,
+    kDecided = 4
+};
+
+const char* PbftBodyName(PbftKind kind) {
+    switch (kind) {
+        case PbftKind::kPrePrepare:
+            return "pre_prepare";
+        case PbftKind::kVote:
+            return "vote";
+        case PbftKind::kViewChange:
+            return "view_change";
+        case PbftKind::kNewView:
+            return "new_view";
+        case PbftKind::kDecided:
+            return "decided";
+    }
+    return "body";
+}
+
+// The variant's alternatives are in kind order.
+template <PbftKind kind, typename T>
+constexpr bool kAlternativeIs =
+    std::is_same_v<std::variant_alternative_t<static_cast<size_t>(kind), PbftMessage>, T>;
+static_assert(kAlternativeIs<PbftKind::kPrePrepare, PrePrepare> &&
+              kAlternativeIs<PbftKind::kVote, Vote> &&
+              kAlternativeIs<PbftKind::kViewChange, ViewChange> &&
+              kAlternativeIs<PbftKind::kNewView, NewView> &&
+              kAlternativeIs<PbftKind::kDecided, Decided> && std::variant_size_v<PbftMessage> == 5);
+
+PbftKind KindOf(const PbftMessage& msg) {
+    return static_cast<PbftKind>(msg.index());
+}
+
+void PutPrepared(Writer& w, const Path& path, const std::optional<PreparedCert>& prepared) {
+    if (!prepared) {
+        w.Nil(path);
+        return;
+    }
+    w.Array(path, 3);
+    w.Uint(path.Field("view"), prepared->view);
+    w.Bin(path.Field("digest"), prepared->digest);
+    PutSigs(w, path.Field("sigs"), prepared->sigs);
+}
+
+void PutPrePrepare(Writer& w, const Path& path, const PrePrepare& pp) {
+    w.Array(path, 5);
+    w.Uint(path.Field("height"), pp.height);
+    w.Uint(path.Field("view"), pp.view);
+    w.Uint(path.Field("replica"), pp.replica);
+    PutBlock(w, path.Field("block"), pp.block);
+    w.Bin(path.Field("signature"), pp.signature);
+}
+
+// with_block false: the copy a NEW-VIEW carries, whose block is nil whatever vc holds.
+void PutViewChange(Writer& w, const Path& path, const ViewChange& vc, bool with_block) {
+    w.Array(path, 6);
+    w.Uint(path.Field("height"), vc.height);
+    w.Uint(path.Field("new_view"), vc.new_view);
+    w.Uint(path.Field("replica"), vc.replica);
+    PutPrepared(w, path.Field("prepared"), vc.prepared);
+    Path block = path.Field("block");
+    if (with_block && vc.block) {
+        PutBlock(w, block, *vc.block);
+    } else {
+        w.Nil(block);
+    }
+    w.Bin(path.Field("signature"), vc.signature);
+}
+
+// The NEW-VIEW fields before its signature, shared by the body and the digest preimage.
+void PutNewViewFields(Writer& w, const Path& path, const NewView& nv) {
+    w.Uint(path.Field("height"), nv.height);
+    w.Uint(path.Field("view"), nv.view);
+    w.Uint(path.Field("replica"), nv.replica);
+    Path vcs = path.Field("view_changes");
+    w.Array(vcs, nv.view_changes.size());
+    for (size_t i = 0; i < nv.view_changes.size(); ++i) {
+        PutViewChange(w, vcs.Index(i), nv.view_changes[i], false);
+    }
+    PutPrePrepare(w, path.Field("proposal"), nv.proposal);
+}
+
+void PutNewView(Writer& w, const Path& path, const NewView& nv) {
+    w.Array(path, 6);
+    PutNewViewFields(w, path, nv);
+    w.Bin(path.Field("signature"), nv.signature);
+}
+
+void PutDecided(Writer& w, const Path& path, const Decided& d) {
+    w.Array(path, 2);
+    PutBlock(w, path.Field("block"), d.block);
+    PutCertificate(w, path.Field("cert"), d.cert);
+}
+
+void PutPbftMessage(Writer& w, const Path& path, const PbftMessage& msg) {
+    PbftKind kind = KindOf(msg);
+    w.Array(path, 3);
+    w.Uint(path.Field("version"), kPbftVersion);
+    w.Uint(path.Field("kind"), static_cast<uint8_t>(kind));
+    Path body = path.Field(PbftBodyName(kind));
+    std::visit(
+        [&](const auto& m) {
+            using T = std::decay_t<decltype(m)>;
+            if constexpr (std::is_same_v<T, PrePrepare>) {
+                PutPrePrepare(w, body, m);
+            } else if constexpr (std::is_same_v<T, Vote>) {
+                PutVote(w, body, m);
+            } else if constexpr (std::is_same_v<T, ViewChange>) {
+                PutViewChange(w, body, m, true);
+            } else if constexpr (std::is_same_v<T, NewView>) {
+                PutNewView(w, body, m);
+            } else {
+                static_assert(std::is_same_v<T, Decided>);
+                PutDecided(w, body, m);
+            }
+        },
+        msg);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -302,8 +434,8 @@ struct ParseLimits {
 // recording that item, so that the Reader reports it at its path.
 class TreeBuilder : public msgpack::null_visitor {
   public:
-    // Called with each complete entry of the array that is field `field` of the root array
-    // (block.txs); the entry's nodes are dropped afterwards. An error stops the parse.
+    // Called with each complete entry of the streamed array (the transactions of a block);
+    // the entry's nodes are dropped afterwards. An error stops the parse.
     using EntryHook = std::function<Status(uint32_t index, std::span<const Node> nodes)>;
 
     TreeBuilder(util::ByteView input, const ParseLimits& limits)
@@ -313,8 +445,10 @@ class TreeBuilder : public msgpack::null_visitor {
         m_nodes.reserve(std::min({input.size(), limits.max_nodes, size_t{4096}}));
     }
 
-    void StreamEntries(uint32_t field, EntryHook hook) {
-        m_stream_field = field;
+    // Streams the entries of the array reached from the root by the field indices `fields`:
+    // {2} is field 2 of the root array (block.txs), {2, 3, 2} field 2 of field 3 of field 2.
+    void StreamEntries(std::vector<uint32_t> fields, EntryHook hook) {
+        m_stream_fields = std::move(fields);
         m_hook = std::move(hook);
     }
 
@@ -424,17 +558,18 @@ class TreeBuilder : public msgpack::null_visitor {
                    ? 0
                    : static_cast<uint64_t>(reinterpret_cast<const uint8_t*>(v) - m_input.data());
     }
-    // Whether the innermost open array is the streamed list: field m_stream_field of the
-    // root array.
+    // Whether the innermost open array is the streamed list. m_open[k] is the index of the
+    // entry being parsed in the k-th open array, so the path of open arrays is a prefix.
     bool InStreamedList() const {
-        return m_hook && m_open.size() == 2 && m_open[0] == m_stream_field;
+        return m_hook && m_open.size() == m_stream_fields.size() + 1 &&
+               std::equal(m_stream_fields.begin(), m_stream_fields.end(), m_open.begin());
     }
 
     util::ByteView m_input;
     ParseLimits m_limits;
     std::vector<Node> m_nodes;
     std::vector<uint32_t> m_open;  // per open array: entries completed so far
-    uint32_t m_stream_field = 0;
+    std::vector<uint32_t> m_stream_fields;
     EntryHook m_hook;
     size_t m_entry_start = 0;
     bool m_complete = false;
@@ -716,6 +851,26 @@ Result<Block> ReadBlock(Reader& r, const Path& path, std::vector<Transaction>& s
     return block;
 }
 
+// At most kMaxCertificateSigs [index, signature] entries, indices strictly increasing.
+Result<std::vector<CertificateSig>> ReadSigs(Reader& r, const Path& path) {
+    TC_TRY(count, ReadList(r, path, kMaxCertificateSigs));
+    std::vector<CertificateSig> out;
+    out.reserve(std::min<size_t>(count, r.Remaining()));
+    for (uint32_t i = 0; i < count; ++i) {
+        Path entry = path.Index(i);
+        TC_CHECK(ReadRecord(r, entry, 2));
+        Path index_path = entry.Field("index");
+        TC_TRY(index, ReadUint(r, index_path, kU32));
+        if (i > 0 && index <= out.back().index) {
+            return Bad(index_path,
+                       "not above the previous index " + std::to_string(out.back().index));
+        }
+        TC_TRY(sig, ReadBytes<64>(r, entry.Field("signature")));
+        out.push_back(CertificateSig{static_cast<uint32_t>(index), sig});
+    }
+    return out;
+}
+
 Result<CommitCertificate> ReadCertificate(Reader& r, const Path& path) {
     TC_CHECK(ReadRecord(r, path, 5));
     CommitCertificate cert;
@@ -726,21 +881,8 @@ Result<CommitCertificate> ReadCertificate(Reader& r, const Path& path) {
     cert.height = height;
     cert.view = view;
     cert.block_hash = block_hash;
-    Path sigs = path.Field("sigs");
-    TC_TRY(count, ReadList(r, sigs, kMaxCertificateSigs));
-    cert.sigs.reserve(std::min<size_t>(count, r.Remaining()));
-    for (uint32_t i = 0; i < count; ++i) {
-        Path entry = sigs.Index(i);
-        TC_CHECK(ReadRecord(r, entry, 2));
-        Path index_path = entry.Field("index");
-        TC_TRY(index, ReadUint(r, index_path, kU32));
-        if (i > 0 && index <= cert.sigs.back().index) {
-            return Bad(index_path,
-                       "not above the previous index " + std::to_string(cert.sigs.back().index));
-        }
-        TC_TRY(sig, ReadBytes<64>(r, entry.Field("signature")));
-        cert.sigs.push_back(CertificateSig{static_cast<uint32_t>(index), sig});
-    }
+    TC_TRY(sigs, ReadSigs(r, path.Field("sigs")));
+    cert.sigs = std::move(sigs);
     return cert;
 }
 
@@ -766,6 +908,138 @@ Result<Vote> ReadVote(Reader& r, const Path& path) {
     vote.replica = static_cast<uint32_t>(replica);
     vote.signature = signature;
     return vote;
+}
+
+// Consumes the nil of an absent optional field, if that is what comes next.
+bool TakeNil(Reader& r, const Path& path) {
+    const Node* next = r.Peek();
+    if (!next || next->type != Type::kNil) return false;
+    (void)r.Next(path);
+    return true;
+}
+
+Result<std::optional<PreparedCert>> ReadPrepared(Reader& r, const Path& path) {
+    if (TakeNil(r, path)) return std::optional<PreparedCert>();
+    TC_CHECK(ReadRecord(r, path, 3));
+    PreparedCert cert;
+    TC_TRY(view, ReadUint(r, path.Field("view"), kU64));
+    TC_TRY(digest, ReadBytes<32>(r, path.Field("digest")));
+    TC_TRY(sigs, ReadSigs(r, path.Field("sigs")));
+    cert.view = view;
+    cert.digest = digest;
+    cert.sigs = std::move(sigs);
+    return std::optional<PreparedCert>(std::move(cert));
+}
+
+// `streamed`: the block's transactions, converted while parsing (see DecodePbftMessage).
+Result<PrePrepare> ReadPrePrepare(Reader& r, const Path& path, std::vector<Transaction>& streamed) {
+    TC_CHECK(ReadRecord(r, path, 5));
+    PrePrepare pp;
+    TC_TRY(height, ReadUint(r, path.Field("height"), kU64));
+    TC_TRY(view, ReadUint(r, path.Field("view"), kU64));
+    TC_TRY(replica, ReadUint(r, path.Field("replica"), kU32));
+    TC_TRY(block, ReadBlock(r, path.Field("block"), streamed));
+    TC_TRY(signature, ReadBytes<64>(r, path.Field("signature")));
+    pp.height = height;
+    pp.view = view;
+    pp.replica = static_cast<uint32_t>(replica);
+    pp.block = std::move(block);
+    pp.signature = signature;
+    return pp;
+}
+
+// streamed == nullptr: a copy inside a NEW-VIEW, which must not carry a block.
+Result<ViewChange> ReadViewChange(Reader& r, const Path& path, std::vector<Transaction>* streamed) {
+    TC_CHECK(ReadRecord(r, path, 6));
+    ViewChange vc;
+    TC_TRY(height, ReadUint(r, path.Field("height"), kU64));
+    TC_TRY(new_view, ReadUint(r, path.Field("new_view"), kU64));
+    TC_TRY(replica, ReadUint(r, path.Field("replica"), kU32));
+    TC_TRY(prepared, ReadPrepared(r, path.Field("prepared")));
+    vc.height = height;
+    vc.new_view = new_view;
+    vc.replica = static_cast<uint32_t>(replica);
+    vc.prepared = std::move(prepared);
+    Path block_path = path.Field("block");
+    if (!TakeNil(r, block_path)) {
+        if (!r.Peek()) return r.tree().StopError(block_path);
+        if (!streamed) {
+            return Bad(block_path,
+                       "a view change inside a NEW-VIEW carries no block: expected nil");
+        }
+        if (!vc.prepared) {
+            return Bad(block_path, "a block without a prepared certificate: expected nil");
+        }
+        TC_TRY(block, ReadBlock(r, block_path, *streamed));
+        vc.block = std::move(block);
+    }
+    TC_TRY(signature, ReadBytes<64>(r, path.Field("signature")));
+    vc.signature = signature;
+    return vc;
+}
+
+Result<NewView> ReadNewView(Reader& r, const Path& path, std::vector<Transaction>& streamed) {
+    TC_CHECK(ReadRecord(r, path, 6));
+    NewView nv;
+    TC_TRY(height, ReadUint(r, path.Field("height"), kU64));
+    TC_TRY(view, ReadUint(r, path.Field("view"), kU64));
+    TC_TRY(replica, ReadUint(r, path.Field("replica"), kU32));
+    nv.height = height;
+    nv.view = view;
+    nv.replica = static_cast<uint32_t>(replica);
+    Path vcs = path.Field("view_changes");
+    TC_TRY(count, ReadList(r, vcs, kMaxNewViewChanges));
+    nv.view_changes.reserve(std::min<size_t>(count, r.Remaining()));
+    for (uint32_t i = 0; i < count; ++i) {
+        TC_TRY(vc, ReadViewChange(r, vcs.Index(i), nullptr));
+        nv.view_changes.push_back(std::move(vc));
+    }
+    TC_TRY(proposal, ReadPrePrepare(r, path.Field("proposal"), streamed));
+    nv.proposal = std::move(proposal);
+    TC_TRY(signature, ReadBytes<64>(r, path.Field("signature")));
+    nv.signature = signature;
+    return nv;
+}
+
+Result<Decided> ReadDecided(Reader& r, const Path& path, std::vector<Transaction>& streamed) {
+    TC_CHECK(ReadRecord(r, path, 2));
+    Decided d;
+    TC_TRY(block, ReadBlock(r, path.Field("block"), streamed));
+    TC_TRY(cert, ReadCertificate(r, path.Field("cert")));
+    d.block = std::move(block);
+    d.cert = std::move(cert);
+    return d;
+}
+
+Result<PbftMessage> ReadPbftMessage(Reader& r, const Path& path,
+                                    std::vector<Transaction>& streamed) {
+    TC_CHECK(ReadRecord(r, path, 3));
+    TC_CHECK(ReadVersion(r, path.Field("version"), kPbftVersion));
+    Path kind_path = path.Field("kind");
+    TC_TRY(kind_value, ReadUint(r, kind_path, kU8));
+    if (kind_value > static_cast<uint8_t>(PbftKind::kDecided)) {
+        return Bad(kind_path, "unknown kind " + std::to_string(kind_value) +
+                                  " (0 pre-prepare, 1 vote, 2 view-change, 3 new-view, 4 decided)");
+    }
+    auto kind = static_cast<PbftKind>(kind_value);
+    Path body = path.Field(PbftBodyName(kind));
+    auto wrap = [](auto result) -> Result<PbftMessage> {
+        if (!result) return std::move(result).error();
+        return PbftMessage(std::move(result).value());
+    };
+    switch (kind) {
+        case PbftKind::kPrePrepare:
+            return wrap(ReadPrePrepare(r, body, streamed));
+        case PbftKind::kVote:
+            return wrap(ReadVote(r, body));
+        case PbftKind::kViewChange:
+            return wrap(ReadViewChange(r, body, &streamed));
+        case PbftKind::kNewView:
+            return wrap(ReadNewView(r, body, streamed));
+        case PbftKind::kDecided:
+            return wrap(ReadDecided(r, body, streamed));
+    }
+    return Bad(kind_path, "unknown kind");  // not reached
 }
 
 // ---------------------------------------------------------------------------------------
@@ -819,6 +1093,55 @@ Result<T> DecodeWith(util::ByteView bytes, const DecodeSpec& spec, Prepare prepa
 
 constexpr auto kNoPrepare = [](TreeBuilder&) {};
 
+// The entry hook that converts each streamed block.txs entry into `txs` as soon as it is
+// complete. The references must outlive the parse.
+TreeBuilder::EntryHook TxStreamer(util::ByteView bytes, const TreeBuilder& tree,
+                                  const Path& txs_path, std::vector<Transaction>& txs) {
+    return [bytes, &tree, &txs_path, &txs](uint32_t index, std::span<const Node> nodes) -> Status {
+        Reader r(bytes, nodes, tree);
+        TC_TRY(tx, ReadTransaction(r, txs_path.Index(index)));
+        if (!r.AtEnd()) return Bad(txs_path.Index(index), "extra items");  // not reached
+        txs.push_back(std::move(tx));
+        return {};
+    };
+}
+
+// The kind of a PBFT message, from the envelope's first three items, so that the real parse
+// knows where the message's one block is and can stream its transactions. Nothing when the
+// envelope does not start like one: the real parse then reports what is wrong with it.
+std::optional<PbftKind> PeekPbftKind(util::ByteView bytes) noexcept {
+    try {
+        TreeBuilder peek(bytes, ParseLimits{1, UINT32_MAX, 3});
+        peek.Parse();
+        const auto& n = peek.nodes();
+        if (n.size() < 3 || n[0].type != Type::kArray || n[2].type != Type::kUint ||
+            n[2].value > static_cast<uint8_t>(PbftKind::kDecided)) {
+            return std::nullopt;
+        }
+        return static_cast<PbftKind>(n[2].value);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+// Field indices from the envelope to the block.txs array of each kind (none in a vote; the
+// view changes inside a NEW-VIEW carry no block).
+std::vector<uint32_t> PbftTxsFields(PbftKind kind) {
+    switch (kind) {
+        case PbftKind::kPrePrepare:
+            return {2, 3, 2};  // body > block > txs
+        case PbftKind::kVote:
+            return {};
+        case PbftKind::kViewChange:
+            return {2, 4, 2};  // body > block > txs
+        case PbftKind::kNewView:
+            return {2, 4, 3, 2};  // body > proposal > block > txs
+        case PbftKind::kDecided:
+            return {2, 0, 2};  // body > block > txs
+    }
+    return {};
+}
+
 util::Bytes Finish(const Path& root, auto put, size_t reserve) {
     util::Bytes out;
     out.reserve(reserve);
@@ -829,6 +1152,36 @@ util::Bytes Finish(const Path& root, auto put, size_t reserve) {
 
 size_t EstimateSize(const Transaction& tx) {
     return 64 + tx.inputs.size() * 38 + tx.outputs.size() * 32 + tx.witnesses.size() * 101 + 300;
+}
+
+size_t EstimateSize(const Block& block) {
+    size_t size = kMaxEncodedHeaderBytes;
+    for (const auto& tx : block.txs) size += EstimateSize(tx);
+    return size;
+}
+
+size_t EstimateSize(const std::optional<PreparedCert>& prepared) {
+    return prepared ? 64 + prepared->sigs.size() * 72 : 1;
+}
+
+constexpr size_t kPbftFieldsSize = 128;  // envelope, heights, views, replica, signature
+
+size_t EstimateSize(const NewView& nv) {
+    size_t size = 2 * kPbftFieldsSize + EstimateSize(nv.proposal.block);
+    for (const auto& vc : nv.view_changes) size += kPbftFieldsSize + EstimateSize(vc.prepared);
+    return size;
+}
+
+size_t EstimateSize(const PbftMessage& msg) {
+    constexpr size_t kFields = kPbftFieldsSize;
+    if (const auto* pp = std::get_if<PrePrepare>(&msg)) return kFields + EstimateSize(pp->block);
+    if (std::holds_alternative<Vote>(msg)) return kFields + kMaxEncodedVoteBytes;
+    if (const auto* vc = std::get_if<ViewChange>(&msg)) {
+        return kFields + EstimateSize(vc->prepared) + (vc->block ? EstimateSize(*vc->block) : 1);
+    }
+    if (const auto* nv = std::get_if<NewView>(&msg)) return EstimateSize(*nv);
+    const auto& d = std::get<Decided>(msg);
+    return kFields + EstimateSize(d.block) + 64 + d.cert.sigs.size() * 72;
 }
 
 }  // namespace
@@ -852,10 +1205,9 @@ util::Bytes Encode(const BlockHeader& header) {
 }
 
 util::Bytes Encode(const Block& block) {
-    size_t reserve = kMaxEncodedHeaderBytes;
-    for (const auto& tx : block.txs) reserve += EstimateSize(tx);
     return Finish(
-        Path("block"), [&](Writer& w, const Path& p) { PutBlock(w, p, block); }, reserve);
+        Path("block"), [&](Writer& w, const Path& p) { PutBlock(w, p, block); },
+        EstimateSize(block));
 }
 
 util::Bytes Encode(const CommitCertificate& cert) {
@@ -867,6 +1219,37 @@ util::Bytes Encode(const CommitCertificate& cert) {
 util::Bytes Encode(const Vote& vote) {
     return Finish(
         Path("vote"), [&](Writer& w, const Path& p) { PutVote(w, p, vote); }, kMaxEncodedVoteBytes);
+}
+
+util::Bytes Encode(const PbftMessage& msg) {
+    return Finish(
+        Path("pbft"), [&](Writer& w, const Path& p) { PutPbftMessage(w, p, msg); },
+        EstimateSize(msg));
+}
+
+util::Bytes EncodeUnsigned(const ViewChange& vc) {
+    return Finish(
+        Path("view_change"),
+        [&](Writer& w, const Path& p) {
+            w.Array(p, 5);
+            w.Uint(p.Field("version"), kPbftVersion);
+            w.Uint(p.Field("height"), vc.height);
+            w.Uint(p.Field("new_view"), vc.new_view);
+            w.Uint(p.Field("replica"), vc.replica);
+            PutPrepared(w, p.Field("prepared"), vc.prepared);
+        },
+        64 + EstimateSize(vc.prepared));
+}
+
+util::Bytes EncodeUnsigned(const NewView& nv) {
+    return Finish(
+        Path("new_view"),
+        [&](Writer& w, const Path& p) {
+            w.Array(p, 6);
+            w.Uint(p.Field("version"), kPbftVersion);
+            PutNewViewFields(w, p, nv);
+        },
+        EstimateSize(nv));
 }
 
 util::Result<Transaction> DecodeTransaction(util::ByteView bytes) {
@@ -893,13 +1276,7 @@ util::Result<Block> DecodeBlock(util::ByteView bytes) {
     Path root(spec.root);
     Path txs_path = root.Field("txs");
     auto prepare = [&](TreeBuilder& tree) {
-        tree.StreamEntries(2, [&](uint32_t index, std::span<const Node> nodes) -> Status {
-            Reader r(bytes, nodes, tree);
-            TC_TRY(tx, ReadTransaction(r, txs_path.Index(index)));
-            if (!r.AtEnd()) return Bad(txs_path.Index(index), "extra items");  // not reached
-            txs.push_back(std::move(tx));
-            return {};
-        });
+        tree.StreamEntries({2}, TxStreamer(bytes, tree, txs_path, txs));
     };
     auto read = [&](Reader& r, const Path& p) { return ReadBlock(r, p, txs); };
     return DecodeWith<Block>(bytes, spec, prepare, read, PutBlock);
@@ -915,6 +1292,37 @@ util::Result<CommitCertificate> DecodeCertificate(util::ByteView bytes) {
 util::Result<Vote> DecodeVote(util::ByteView bytes) {
     DecodeSpec spec{"vote", kMaxEncodedVoteBytes, {1, 7, kMaxEncodedVoteBytes}};
     return DecodeWith<Vote>(bytes, spec, kNoPrepare, ReadVote, PutVote);
+}
+
+util::Result<PbftMessage> DecodePbftMessage(util::ByteView bytes) {
+    // pbft > new_view > proposal > block > txs > tx > inputs > [txid, vout] is the deepest.
+    //
+    // Memory: each kind holds at most one block (the view changes inside a NEW-VIEW carry
+    // none), whose transactions are streamed as in DecodeBlock, so at most one transaction's
+    // nodes are held at a time. What is left is the rest of the message, whose nodes are
+    // held until the end: for a NEW-VIEW, up to kMaxNewViewChanges view changes, each with a
+    // prepared certificate of up to kMaxCertificateSigs signatures. A signature entry is 3
+    // nodes in at least 68 bytes, so kMaxEncodedPbftBytes / 16 nodes cover every message
+    // within the byte bound; with one transaction's worth that is at most 3.2 million nodes
+    // (16 bytes each, about 52 MB) whatever the input claims, and in practice a small
+    // multiple of the input.
+    constexpr size_t kMaxPbftNodes = kMaxEncodedTxBytes + 64 + kMaxEncodedPbftBytes / 16;
+    DecodeSpec spec{"pbft", kMaxEncodedPbftBytes, {8, kMaxBlockTxs, kMaxPbftNodes}};
+
+    // The kind is known before parsing, so the path of the streamed transactions is too.
+    std::optional<PbftKind> kind = PeekPbftKind(bytes);
+    std::vector<Transaction> txs;
+    Path root(spec.root);
+    Path body = root.Field(kind ? PbftBodyName(*kind) : "body");
+    Path proposal = body.Field("proposal");
+    Path block = (kind == PbftKind::kNewView ? proposal : body).Field("block");
+    Path txs_path = block.Field("txs");
+    auto prepare = [&](TreeBuilder& tree) {
+        if (!kind || *kind == PbftKind::kVote) return;
+        tree.StreamEntries(PbftTxsFields(*kind), TxStreamer(bytes, tree, txs_path, txs));
+    };
+    auto read = [&](Reader& r, const Path& p) { return ReadPbftMessage(r, p, txs); };
+    return DecodeWith<PbftMessage>(bytes, spec, prepare, read, PutPbftMessage);
 }
 
 }  // namespace tc::wire

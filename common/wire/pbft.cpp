@@ -1,0 +1,68 @@
+#include "wire/pbft.h"
+
+#include "crypto/hash.h"
+#include "wire/codec.h"
+
+namespace tc::wire {
+
+Hash ViewChangeDigest(const ViewChange& vc) {
+    return crypto::Blake2b256(EncodeUnsigned(vc));
+}
+
+Hash NewViewDigest(const NewView& nv) {
+    return crypto::Blake2b256(EncodeUnsigned(nv));
+}
+
+uint64_t MessageHeight(const PbftMessage& msg) {
+    struct Visitor {
+        uint64_t operator()(const PrePrepare& m) const { return m.height; }
+        uint64_t operator()(const Vote& m) const { return m.height; }
+        uint64_t operator()(const ViewChange& m) const { return m.height; }
+        uint64_t operator()(const NewView& m) const { return m.height; }
+        uint64_t operator()(const Decided& m) const { return m.cert.height; }
+    };
+    return std::visit(Visitor{}, msg);
+}
+
+uint64_t MessageView(const PbftMessage& msg) {
+    struct Visitor {
+        uint64_t operator()(const PrePrepare& m) const { return m.view; }
+        uint64_t operator()(const Vote& m) const { return m.view; }
+        uint64_t operator()(const ViewChange& m) const { return m.new_view; }
+        uint64_t operator()(const NewView& m) const { return m.view; }
+        uint64_t operator()(const Decided& m) const { return m.cert.view; }
+    };
+    return std::visit(Visitor{}, msg);
+}
+
+uint32_t MessageReplica(const PbftMessage& msg) {
+    struct Visitor {
+        uint32_t operator()(const PrePrepare& m) const { return m.replica; }
+        uint32_t operator()(const Vote& m) const { return m.replica; }
+        uint32_t operator()(const ViewChange& m) const { return m.replica; }
+        uint32_t operator()(const NewView& m) const { return m.replica; }
+        uint32_t operator()(const Decided&) const { return 0; }
+    };
+    return std::visit(Visitor{}, msg);
+}
+
+const char* MessageKindName(const PbftMessage& msg) {
+    struct Visitor {
+        const char* operator()(const PrePrepare&) const { return "PRE-PREPARE"; }
+        const char* operator()(const Vote& m) const {
+            switch (m.phase) {
+                case VotePhase::kPrepare:
+                    return "PREPARE";
+                case VotePhase::kCommit:
+                    return "COMMIT";
+            }
+            return "VOTE";
+        }
+        const char* operator()(const ViewChange&) const { return "VIEW-CHANGE"; }
+        const char* operator()(const NewView&) const { return "NEW-VIEW"; }
+        const char* operator()(const Decided&) const { return "DECIDED"; }
+    };
+    return std::visit(Visitor{}, msg);
+}
+
+}  // namespace tc::wire

@@ -1,0 +1,55 @@
+// tc-pbft: the consensus program. This file holds its command line: today
+// `simulate` (the seeded byzantine network simulator of simulator.h); the
+// daemon's commands go beside it. Each command is a function over parsed
+// options and a stream so that tests call it directly; main.cpp only parses
+// flags and maps the Status to an exit code. The output grammar is in
+// man/tc-pbft.1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "simulator.h"
+#include "util/config.h"
+#include "util/result.h"
+
+namespace tc::pbft {
+
+struct Options {
+    util::CommonOptions common;
+
+    // simulate
+    uint32_t nodes = 4;
+    uint32_t byzantine = 0;
+    uint64_t seed = 1;
+    uint64_t heights = 5;
+    double loss = 0;
+    double duplicate = 0;
+    bool reorder = false;
+    std::vector<std::string> partitions;  // START-END:GROUP|GROUP...
+    std::vector<std::string> crashes;     // NODE@START[-END]
+    std::string behaviours;               // comma-separated behaviour names
+    std::string seeds;                    // A-B: a sweep
+    uint64_t base_timeout_ms = sim::Scenario{}.base_timeout_ms;
+    uint64_t max_timeout_ms = sim::Scenario{}.max_timeout_ms;
+    uint64_t resend_ms = sim::Scenario{}.resend_ms;
+    uint64_t max_events = sim::Scenario{}.max_events;
+};
+
+// Registers the subcommands and their flags on app.
+void SetupCli(CLI::App& app, Options& opts);
+
+// Runs the subcommand that app parsed, printing its result to out.
+// simulate: Errc::kInvalid ("N violations") when a run reports violations,
+// after the result has been printed.
+util::Status Run(const CLI::App& app, const Options& opts, std::ostream& out);
+
+// The scenario the simulate flags describe (Errc::kUsage naming the flag).
+// `given` says whether any fault flag was given at all.
+util::Result<sim::Scenario> ScenarioFromOptions(const CLI::App& app, const Options& opts,
+                                                bool* faults_given);
+
+}  // namespace tc::pbft
