@@ -159,7 +159,7 @@ class Equivocate : public Strategy {
         }
     }
 
-    uint64_t TickMs() const override { return 200; }
+    uint64_t TickMs() const override { return 25; }
 
     void Tick(Net& net) override {
         // The crossed halves: the block each half did not get first.
@@ -339,7 +339,7 @@ class Replay : public Strategy {
         if (m_seen.size() > 512) m_seen.pop_front();
         return false;
     }
-    uint64_t TickMs() const override { return 150; }
+    uint64_t TickMs() const override { return 20; }
     void Tick(Net& net) override {
         const auto& peers = net.Peers();
         if (m_seen.empty() || peers.empty()) return;
@@ -372,7 +372,7 @@ class Garbage : public Strategy {
         }
     }
 
-    uint64_t TickMs() const override { return 100; }
+    uint64_t TickMs() const override { return 10; }
 
     void Tick(Net& net) override {
         const auto& peers = net.Peers();
@@ -381,7 +381,7 @@ class Garbage : public Strategy {
         wire::Hash digest{};
         for (auto& b : digest) b = static_cast<uint8_t>(net.Random());
         uint64_t h = m_height == 0 ? 1 : m_height;
-        switch (net.Random() % 7) {
+        switch (net.Random() % 8) {
             case 0: {  // random bytes
                 bytes.resize(net.Random() % 200);
                 for (auto& b : bytes) b = static_cast<uint8_t>(net.Random());
@@ -414,6 +414,18 @@ class Garbage : public Strategy {
             case 5: {  // a non-member's index
                 uint32_t outside = static_cast<uint32_t>(net.Set().size() + net.Random() % 4);
                 bytes = wire::Encode(wire::PbftMessage{MakeVote(net, h, digest, outside)});
+                break;
+            }
+            case 6: {  // a decided block whose certificate is a quorum in number only
+                wire::Decided d;
+                d.block = net.MakeBlock(h, m_view, digest, 1 + net.Random() % 1000);
+                wire::Hash hash = wire::BlockHash(d.block.header);
+                d.cert.height = h;
+                d.cert.view = m_view;
+                d.cert.block_hash = hash;
+                crypto::Signature ours = Sign(net, wire::SignedPhase::kCommit, h, m_view, hash);
+                for (uint32_t i = 0; i < net.Set().size(); ++i) d.cert.sigs.push_back({i, ours});
+                bytes = wire::Encode(wire::PbftMessage{d});
                 break;
             }
             default: {  // a proposal out of turn with a bad signature

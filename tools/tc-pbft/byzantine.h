@@ -20,7 +20,8 @@
 //   replay       records what it receives and re-sends it later, when the
 //                others are at other heights and views
 //   garbage      random bytes, corrupted messages, bad signatures, votes
-//                carrying another member's or a non-member's index
+//                carrying another member's or a non-member's index, decided
+//                blocks whose certificate is its own signature under every index
 //   twins        two Replica copies with one key, each talking to half the
 //                network (the simulator routes their links)
 #pragma once

@@ -187,7 +187,19 @@ struct Copy {
     std::map<uint64_t, uint64_t> timers;  // id -> generation of the armed one
     uint64_t timer_gen = 0;
     uint64_t past_view_changes = 0;  // of incarnations destroyed by crashes
+    PeerStats past_rejected;         // likewise
 };
+
+void AddRejected(PeerStats& sum, const Stats& stats) {
+    for (const auto& [peer, p] : stats.peers) {
+        sum.malformed += p.malformed;
+        sum.bad_signature += p.bad_signature;
+        sum.non_member += p.non_member;
+        sum.invalid += p.invalid;
+        sum.dropped += p.dropped;
+        sum.stale += p.stale;
+    }
+}
 
 class NodeNet;
 
@@ -535,6 +547,9 @@ bool Simulation::Live(const Node& node, uint8_t c, uint64_t epoch) const {
            node.copies[c].epoch == epoch;
 }
 
+// One delivered input into the trace hash: time, kind (0 start, 1 message,
+// 2 timer, 3 proposal, 4 validation, 5 commit done, 6 restart), member, copy,
+// a number (sender, timer id, height, validity) and the bytes it carried.
 void Simulation::Trace(uint8_t kind, const Node& node, uint8_t c, uint64_t a,
                        util::ByteView bytes) {
     util::Bytes head;
@@ -727,7 +742,11 @@ void Simulation::Send(Node& node, uint8_t c, std::optional<uint32_t> to, const u
     if (node.strategy && node.strategy->Outgoing(*node.net, to, bytes)) return;
     if (!node.byzantine) Observe(node, bytes);
     if (to) {
-        if (*to < m_s.nodes && *to != node.index) NetSend(node.index, *to, bytes);
+        if (*to < m_s.nodes && *to != node.index) {
+            NetSend(node.index, *to, bytes);
+        } else if (!node.byzantine) {
+            Violate("driver", 0, {node.index}, "SendTo peer " + std::to_string(*to));
+        }
         return;
     }
     for (uint32_t peer : node.copies[c].reach) NetSend(node.index, peer, bytes);
@@ -869,7 +888,10 @@ void Simulation::CrashNode(Node& node) {
     node.up = false;
     node.crash_armed = false;
     for (auto& copy : node.copies) {
-        if (copy.replica) copy.past_view_changes += copy.replica->stats().view_changes;
+        if (copy.replica) {
+            copy.past_view_changes += copy.replica->stats().view_changes;
+            AddRejected(copy.past_rejected, copy.replica->stats());
+        }
         copy.replica.reset();
         copy.epoch++;
         copy.timers.clear();
@@ -1031,6 +1053,14 @@ util::Result<RunResult> Simulation::Run() {
         for (const auto& copy : node->copies) {
             m_r.view_changes +=
                 copy.past_view_changes + (copy.replica ? copy.replica->stats().view_changes : 0);
+            PeerStats& sum = m_r.rejected;
+            sum.malformed += copy.past_rejected.malformed;
+            sum.bad_signature += copy.past_rejected.bad_signature;
+            sum.non_member += copy.past_rejected.non_member;
+            sum.invalid += copy.past_rejected.invalid;
+            sum.dropped += copy.past_rejected.dropped;
+            sum.stale += copy.past_rejected.stale;
+            if (copy.replica) AddRejected(sum, copy.replica->stats());
         }
         if (node->permanently_down) continue;
         uint64_t h = node->copies[0].chain.size();

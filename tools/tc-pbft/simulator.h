@@ -18,6 +18,11 @@
 // of virtual time, where GST is the end of the last partition or crash and
 // Tmax = max_timeout_ms is the longest view timeout: each height may
 // need f + 1 view changes (byzantine primaries) after one full timeout.
+//
+// Caveats: the simulator trusts nothing the core says about itself except
+// Stats (the memory bounds); every other check works from what the replicas
+// sent and committed. The environment variable TC_SIM_TRACE=NODE prints that
+// member's inputs and actions to stderr (it does not change the run).
 #pragma once
 
 #include <cstdint>
@@ -111,6 +116,7 @@ struct RunResult {
     bool liveness_checked = false;
     uint64_t liveness_bound_ms = 0;
     bool stopped = false;  // hit max_events
+    PeerStats rejected;    // what correct replicas refused, summed over peers and restarts
     std::vector<ReplicaEnd> replicas;
     std::string trace_hash;  // hex blake2b-256 over every delivered input
     std::string command;     // CommandLine(scenario)
