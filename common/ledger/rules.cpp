@@ -140,6 +140,204 @@ util::Status VerifyBlockWitnesses(const wire::Block& block, const wire::Hash& ch
     return VerifyBlocksWitnesses(one, chain_id, threads, nullptr);
 }
 
+util::Result<TxOutcome> CheckTx(const RuleContext& ctx, uint64_t height, const UtxoLookup& lookup,
+                                const wire::Transaction& tx, uint32_t position,
+                                const std::string& f, TxRuleState& st) {
+    const wire::Genesis& g = ctx.genesis;
+    size_t tx_bytes = wire::Encode(tx).size();
+    if (tx_bytes > g.max_tx_bytes) {
+        return TxOutcome(TxRuleBreak{
+            f, "tx-too-large",
+            std::to_string(tx_bytes) + " bytes, the limit is " + std::to_string(g.max_tx_bytes)});
+    }
+    auto ok = consensus::CheckTransaction(tx);
+    if (!ok.ok()) return TxOutcome(TxRuleBreak{f, "bad-tx", ok.error().message});
+    if (tx.expiry != 0 && height > tx.expiry) {
+        return TxOutcome(TxRuleBreak{
+            f + ".expiry", "expired",
+            "at height " + std::to_string(tx.expiry) + ", this is " + std::to_string(height)});
+    }
+    const size_t slots = tx.WitnessSlots();
+    if (tx.witnesses.size() != slots) {
+        return TxOutcome(TxRuleBreak{
+            f + ".witnesses", "unsigned",
+            std::to_string(tx.witnesses.size()) + " of " + std::to_string(slots) + " signatures"});
+    }
+    for (size_t j = 0; j < slots; ++j) {
+        if (!tx.witnesses[j]) {
+            return TxOutcome(TxRuleBreak{f + ".witnesses[" + std::to_string(j) + "]", "unsigned",
+                                         "(input not signed)"});
+        }
+    }
+    const wire::Hash txid = wire::TxId(tx);
+    if (st.txids.count(txid)) {
+        return TxOutcome(
+            TxRuleBreak{f, "duplicate-txid", Hex(txid) + " appears twice in this block"});
+    }
+
+    Amount in;
+    std::vector<Utxo> spent;  // into st.fx.spent once the tx passes
+    for (size_t j = 0; j < tx.inputs.size(); ++j) {
+        const wire::OutPoint& op = tx.inputs[j];
+        const std::string fi = f + ".inputs[" + std::to_string(j) + "]";
+        if (st.spent_here.count(op)) {
+            return TxOutcome(
+                TxRuleBreak{fi, "double-spend",
+                            schema::OutPointText(op) + " is spent by an earlier tx of this block"});
+        }
+        Utxo utxo;
+        bool from_block = false;
+        if (auto it = st.block_outputs.find(op); it != st.block_outputs.end()) {
+            utxo = it->second;
+            from_block = true;
+        } else {
+            TC_TRY(found, lookup(op));
+            if (!found)
+                return TxOutcome(TxRuleBreak{fi, "missing-input", schema::OutPointText(op)});
+            utxo = *found;
+        }
+        if (utxo.locked && !st.unlocked.count(op)) {
+            return TxOutcome(
+                TxRuleBreak{fi, "collateral-locked",
+                            schema::OutPointText(op) + " is the collateral of a masternode"});
+        }
+        wire::PubKeyHash owner = wire::KeyHash(tx.witnesses[j]->public_key);
+        if (owner != utxo.address) {
+            return TxOutcome(TxRuleBreak{fi, "wrong-owner",
+                                         "the witness key is " +
+                                             wire::Address{g.network, owner}.ToString() +
+                                             ", the output belongs to " +
+                                             wire::Address{g.network, utxo.address}.ToString()});
+        }
+        auto sum = in.CheckedAdd(Amount::FromUnits(utxo.amount));
+        if (!sum) return TxOutcome(TxRuleBreak{fi, "bad-tx", "the total of the inputs overflows"});
+        in = *sum;
+        if (!from_block) spent.push_back(utxo);
+    }
+    Amount out;
+    for (const auto& o : tx.outputs) out = *out.CheckedAdd(Amount::FromUnits(o.amount));
+
+    Amount fee;
+    if (tx.kind != wire::TxKind::kRetire) {
+        if (in < out) {
+            return TxOutcome(
+                TxRuleBreak{f, "outputs-exceed-inputs",
+                            "outputs " + out.ToString() + " exceed inputs " + in.ToString()});
+        }
+        fee = *in.CheckedSub(out);
+        const Amount min_rate = g.min_fee_rate;
+        uint64_t required = 0;
+        bool overflow = __builtin_mul_overflow(min_rate.units(), uint64_t{tx_bytes}, &required);
+        if (overflow || fee.units() < required) {
+            return TxOutcome(TxRuleBreak{f, "fee-too-low",
+                                         "fee " + fee.ToString() + " is below " +
+                                             (overflow ? std::string("the minimum")
+                                                       : Amount::FromUnits(required).ToString()) +
+                                             " (min_fee_rate " + min_rate.ToString() + " x " +
+                                             std::to_string(tx_bytes) + " bytes)"});
+        }
+        if (!st.fx.fees.CheckedAdd(fee)) {
+            return TxOutcome(TxRuleBreak{f, "bad-tx", "the fees of the block overflow"});
+        }
+    }
+
+    const uint64_t effective = height + g.activation_delay;
+    std::optional<RegistryEntry> change;
+    if (const auto* reg = std::get_if<wire::RegisterPayload>(&tx.payload)) {
+        const std::string fp = f + ".payload";
+        if (!crypto::ToCurvePublic(reg->masternode_key).ok()) {
+            return TxOutcome(TxRuleBreak{fp + ".masternode_key", "bad-masternode-key",
+                                         "not a valid Ed25519 public key"});
+        }
+        if (tx.outputs[0].amount != g.collateral.units()) {
+            return TxOutcome(TxRuleBreak{f + ".outputs[0].amount", "collateral-amount",
+                                         Amount::FromUnits(tx.outputs[0].amount).ToString() +
+                                             " where " + g.collateral.ToString() +
+                                             " (the collateral) is expected"});
+        }
+        if (tx.outputs[0].address != reg->payout) {
+            return TxOutcome(TxRuleBreak{f + ".outputs[0].address", "collateral-address",
+                                         "the collateral must pay the payout address " +
+                                             wire::Address{g.network, reg->payout}.ToString()});
+        }
+        if (st.changed.count(reg->masternode_key)) {
+            return TxOutcome(TxRuleBreak{fp + ".masternode_key", "masternode-changed-twice",
+                                         Hex(reg->masternode_key) +
+                                             " is registered or retired by an earlier "
+                                             "tx of this block"});
+        }
+        if (st.final_set.count(reg->masternode_key)) {
+            return TxOutcome(TxRuleBreak{fp + ".masternode_key", "masternode-exists",
+                                         Hex(reg->masternode_key) + " is in or entering the set"});
+        }
+        RegistryEntry e;
+        e.height = effective;
+        e.kind = RegistryKind::kAdd;
+        e.node =
+            Masternode{reg->masternode_key, reg->endpoint, reg->payout, wire::OutPoint{txid, 0}};
+        change = std::move(e);
+    } else if (const auto* ret = std::get_if<wire::RetirePayload>(&tx.payload)) {
+        const std::string fp = f + ".payload.masternode_key";
+        if (tx.witnesses[0]->public_key != ret->masternode_key) {
+            return TxOutcome(TxRuleBreak{
+                f + ".witnesses[0]", "retire-wrong-key",
+                "a retire must be signed by the masternode key " + Hex(ret->masternode_key)});
+        }
+        if (st.changed.count(ret->masternode_key)) {
+            return TxOutcome(TxRuleBreak{fp, "masternode-changed-twice",
+                                         Hex(ret->masternode_key) +
+                                             " is registered or retired by an earlier "
+                                             "tx of this block"});
+        }
+        auto it = st.final_set.find(ret->masternode_key);
+        if (it == st.final_set.end()) {
+            return TxOutcome(
+                TxRuleBreak{fp, "retire-not-masternode",
+                            Hex(ret->masternode_key) + " is not in the set (or already leaving)"});
+        }
+        if (st.final_set.size() == 1) {
+            return TxOutcome(
+                TxRuleBreak{fp, "masternode-set-empty", "the last masternode cannot retire"});
+        }
+        RegistryEntry e;
+        e.height = effective;
+        e.kind = RegistryKind::kRemove;
+        e.node = it->second;
+        change = std::move(e);
+    }
+
+    // Every rule passed: apply the tx to the state. A tx that breaks a rule
+    // leaves the state as it was.
+    st.txids.insert(txid);
+    for (const auto& op : tx.inputs) {
+        st.spent_here.insert(op);
+        st.block_outputs.erase(op);
+    }
+    for (auto& u : spent) st.fx.spent.push_back(std::move(u));
+    st.fx.fees = *st.fx.fees.CheckedAdd(fee);
+    if (change) {
+        if (change->kind == RegistryKind::kAdd) {
+            st.final_set[change->node.key] = change->node;
+        } else {
+            st.final_set.erase(change->node.key);
+        }
+        st.changed.insert(change->node.key);
+        st.fx.registry.push_back(std::move(*change));
+    }
+    const bool is_register = tx.kind == wire::TxKind::kRegister;
+    for (size_t v = 0; v < tx.outputs.size(); ++v) {
+        Utxo u;
+        u.outpoint = wire::OutPoint{txid, static_cast<uint32_t>(v)};
+        u.amount = tx.outputs[v].amount;
+        u.address = tx.outputs[v].address;
+        u.height = height;
+        u.locked = is_register && v == 0;
+        st.block_outputs.emplace(u.outpoint, u);
+    }
+    st.fx.txs.emplace_back(txid, TxLocation{height, position});
+    return TxOutcome(TxChecked{txid, tx_bytes, fee});
+}
+
 util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
                                       const Registry& registry, const UtxoLookup& lookup,
                                       const wire::Block& block, const wire::CommitCertificate& cert,
@@ -215,7 +413,8 @@ util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
     }
 
     // Collateral of masternodes leaving at this height becomes spendable.
-    std::set<wire::OutPoint> unlocked;
+    TxRuleState st;
+    st.fx = std::move(fx);
     for (const auto& e : registry.entries()) {
         if (e.height > height) break;
         if (e.height != height || e.kind != RegistryKind::kRemove || !e.node.collateral) continue;
@@ -227,198 +426,26 @@ util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
                                                   " is not in the UTXO set");
         }
         found->locked = false;
-        unlocked.insert(found->outpoint);
-        fx.unlocked.push_back(*found);
+        st.unlocked.insert(found->outpoint);
+        st.fx.unlocked.push_back(*found);
     }
 
     // Transactions.
-    std::map<crypto::PublicKey, Masternode> final_set;
-    for (auto& m : registry.Final()) final_set.emplace(m.key, m);
-    std::set<crypto::PublicKey> changed;
-    std::map<wire::OutPoint, Utxo> block_outputs;  // created here, not spent yet
-    std::set<wire::OutPoint> spent_here;
-    std::set<wire::Hash> txids;
-    const Amount min_rate = g.min_fee_rate;
+    for (auto& m : registry.Final()) st.final_set.emplace(m.key, m);
     for (size_t i = 0; i < block.txs.size(); ++i) {
-        const wire::Transaction& tx = block.txs[i];
-        const std::string f = "tx[" + std::to_string(i) + "]";
-        size_t tx_bytes = wire::Encode(tx).size();
-        if (tx_bytes > g.max_tx_bytes) {
-            return Rule(hb, f, "tx-too-large",
-                        std::to_string(tx_bytes) + " bytes, the limit is " +
-                            std::to_string(g.max_tx_bytes));
+        TC_TRY(outcome, CheckTx(ctx, height, lookup, block.txs[i], static_cast<uint32_t>(i),
+                                "tx[" + std::to_string(i) + "]", st));
+        if (const auto* broken = std::get_if<TxRuleBreak>(&outcome)) {
+            return Rule(hb, broken->field, broken->rule, broken->detail);
         }
-        auto ok = consensus::CheckTransaction(tx);
-        if (!ok.ok()) return Rule(hb, f, "bad-tx", ok.error().message);
-        if (tx.expiry != 0 && height > tx.expiry) {
-            return Rule(
-                hb, f + ".expiry", "expired",
-                "at height " + std::to_string(tx.expiry) + ", this is " + std::to_string(height));
-        }
-        const size_t slots = tx.WitnessSlots();
-        if (tx.witnesses.size() != slots) {
-            return Rule(hb, f + ".witnesses", "unsigned",
-                        std::to_string(tx.witnesses.size()) + " of " + std::to_string(slots) +
-                            " signatures");
-        }
-        for (size_t j = 0; j < slots; ++j) {
-            if (!tx.witnesses[j]) {
-                return Rule(hb, f + ".witnesses[" + std::to_string(j) + "]", "unsigned",
-                            "(input not signed)");
-            }
-        }
-        const wire::Hash txid = wire::TxId(tx);
-        if (!txids.insert(txid).second) {
-            return Rule(hb, f, "duplicate-txid", Hex(txid) + " appears twice in this block");
-        }
-
-        Amount in;
-        for (size_t j = 0; j < tx.inputs.size(); ++j) {
-            const wire::OutPoint& op = tx.inputs[j];
-            const std::string fi = f + ".inputs[" + std::to_string(j) + "]";
-            if (spent_here.count(op)) {
-                return Rule(hb, fi, "double-spend",
-                            schema::OutPointText(op) + " is spent by an earlier tx of this block");
-            }
-            Utxo utxo;
-            bool from_block = false;
-            if (auto it = block_outputs.find(op); it != block_outputs.end()) {
-                utxo = it->second;
-                from_block = true;
-            } else {
-                TC_TRY(found, lookup(op));
-                if (!found) return Rule(hb, fi, "missing-input", schema::OutPointText(op));
-                utxo = *found;
-            }
-            if (utxo.locked && !unlocked.count(op)) {
-                return Rule(hb, fi, "collateral-locked",
-                            schema::OutPointText(op) + " is the collateral of a masternode");
-            }
-            wire::PubKeyHash owner = wire::KeyHash(tx.witnesses[j]->public_key);
-            if (owner != utxo.address) {
-                return Rule(hb, fi, "wrong-owner",
-                            "the witness key is " + wire::Address{g.network, owner}.ToString() +
-                                ", the output belongs to " +
-                                wire::Address{g.network, utxo.address}.ToString());
-            }
-            auto sum = in.CheckedAdd(Amount::FromUnits(utxo.amount));
-            if (!sum) return Rule(hb, fi, "bad-tx", "the total of the inputs overflows");
-            in = *sum;
-            spent_here.insert(op);
-            if (from_block) {
-                block_outputs.erase(op);
-            } else {
-                fx.spent.push_back(utxo);
-            }
-        }
-        Amount out;
-        for (const auto& o : tx.outputs) out = *out.CheckedAdd(Amount::FromUnits(o.amount));
-
-        if (tx.kind != wire::TxKind::kRetire) {
-            if (in < out) {
-                return Rule(hb, f, "outputs-exceed-inputs",
-                            "outputs " + out.ToString() + " exceed inputs " + in.ToString());
-            }
-            Amount fee = *in.CheckedSub(out);
-            uint64_t required = 0;
-            bool overflow = __builtin_mul_overflow(min_rate.units(), uint64_t{tx_bytes}, &required);
-            if (overflow || fee.units() < required) {
-                return Rule(hb, f, "fee-too-low",
-                            "fee " + fee.ToString() + " is below " +
-                                (overflow ? std::string("the minimum")
-                                          : Amount::FromUnits(required).ToString()) +
-                                " (min_fee_rate " + min_rate.ToString() + " x " +
-                                std::to_string(tx_bytes) + " bytes)");
-            }
-            auto total = fx.fees.CheckedAdd(fee);
-            if (!total) return Rule(hb, f, "bad-tx", "the fees of the block overflow");
-            fx.fees = *total;
-        }
-
-        const uint64_t effective = height + g.activation_delay;
-        if (const auto* reg = std::get_if<wire::RegisterPayload>(&tx.payload)) {
-            const std::string fp = f + ".payload";
-            if (!crypto::ToCurvePublic(reg->masternode_key).ok()) {
-                return Rule(hb, fp + ".masternode_key", "bad-masternode-key",
-                            "not a valid Ed25519 public key");
-            }
-            if (tx.outputs[0].amount != g.collateral.units()) {
-                return Rule(hb, f + ".outputs[0].amount", "collateral-amount",
-                            Amount::FromUnits(tx.outputs[0].amount).ToString() + " where " +
-                                g.collateral.ToString() + " (the collateral) is expected");
-            }
-            if (tx.outputs[0].address != reg->payout) {
-                return Rule(hb, f + ".outputs[0].address", "collateral-address",
-                            "the collateral must pay the payout address " +
-                                wire::Address{g.network, reg->payout}.ToString());
-            }
-            if (changed.count(reg->masternode_key)) {
-                return Rule(hb, fp + ".masternode_key", "masternode-changed-twice",
-                            Hex(reg->masternode_key) +
-                                " is registered or retired by an earlier "
-                                "tx of this block");
-            }
-            if (final_set.count(reg->masternode_key)) {
-                return Rule(hb, fp + ".masternode_key", "masternode-exists",
-                            Hex(reg->masternode_key) + " is in or entering the set");
-            }
-            RegistryEntry e;
-            e.height = effective;
-            e.kind = RegistryKind::kAdd;
-            e.node = Masternode{reg->masternode_key, reg->endpoint, reg->payout,
-                                wire::OutPoint{txid, 0}};
-            final_set[e.node.key] = e.node;
-            changed.insert(e.node.key);
-            fx.registry.push_back(std::move(e));
-        } else if (const auto* ret = std::get_if<wire::RetirePayload>(&tx.payload)) {
-            const std::string fp = f + ".payload.masternode_key";
-            if (tx.witnesses[0]->public_key != ret->masternode_key) {
-                return Rule(
-                    hb, f + ".witnesses[0]", "retire-wrong-key",
-                    "a retire must be signed by the masternode key " + Hex(ret->masternode_key));
-            }
-            if (changed.count(ret->masternode_key)) {
-                return Rule(hb, fp, "masternode-changed-twice",
-                            Hex(ret->masternode_key) +
-                                " is registered or retired by an earlier "
-                                "tx of this block");
-            }
-            auto it = final_set.find(ret->masternode_key);
-            if (it == final_set.end()) {
-                return Rule(hb, fp, "retire-not-masternode",
-                            Hex(ret->masternode_key) + " is not in the set (or already leaving)");
-            }
-            if (final_set.size() == 1) {
-                return Rule(hb, fp, "masternode-set-empty", "the last masternode cannot retire");
-            }
-            RegistryEntry e;
-            e.height = effective;
-            e.kind = RegistryKind::kRemove;
-            e.node = it->second;
-            final_set.erase(it);
-            changed.insert(e.node.key);
-            fx.registry.push_back(std::move(e));
-        }
-
-        const bool is_register = tx.kind == wire::TxKind::kRegister;
-        for (size_t v = 0; v < tx.outputs.size(); ++v) {
-            Utxo u;
-            u.outpoint = wire::OutPoint{txid, static_cast<uint32_t>(v)};
-            u.amount = tx.outputs[v].amount;
-            u.address = tx.outputs[v].address;
-            u.height = height;
-            u.locked = is_register && v == 0;
-            block_outputs.emplace(u.outpoint, u);
-        }
-        fx.txs.emplace_back(txid, TxLocation{height, static_cast<uint32_t>(i)});
     }
 
     if (options.verify_witnesses) {
         TC_CHECK(VerifyBlockWitnesses(block, ctx.chain_id, options.threads));
     }
-    fx.created.reserve(block_outputs.size());
-    for (auto& [op, u] : block_outputs) fx.created.push_back(std::move(u));
-    return fx;
+    st.fx.created.reserve(st.block_outputs.size());
+    for (auto& [op, u] : st.block_outputs) st.fx.created.push_back(std::move(u));
+    return std::move(st.fx);
 }
 
 }  // namespace tc::ledger

@@ -25,8 +25,12 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <span>
+#include <string>
+#include <variant>
 #include <vector>
 
 #include "ledger/ledger.h"
@@ -93,6 +97,49 @@ util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
                                       const Registry& registry, const UtxoLookup& lookup,
                                       const wire::Block& block, const wire::CommitCertificate& cert,
                                       const ApplyOptions& options);
+
+// The state the per-tx rules read and update while a block's transactions
+// are checked in order: what the chain holds, and what the earlier
+// transactions of the block changed. CheckBlock keeps one for a whole block;
+// the pool (tools/tc-pool) checks one transaction at a time on a fresh one
+// holding only final_set and unlocked.
+struct TxRuleState {
+    // Every masternode once every known change has taken effect
+    // (Registry::Final), with the changes of this block's earlier txs.
+    std::map<crypto::PublicKey, Masternode> final_set;
+    std::set<wire::OutPoint> unlocked;             // collateral released at this height
+    std::set<crypto::PublicKey> changed;           // registered or retired by an earlier tx
+    std::map<wire::OutPoint, Utxo> block_outputs;  // created by an earlier tx, not spent yet
+    std::set<wire::OutPoint> spent_here;           // spent by an earlier tx
+    std::set<wire::Hash> txids;                    // of the earlier txs
+    BlockEffects fx;  // spent, registry, txs and fees so far (created: block_outputs)
+};
+
+// A per-tx rule a transaction breaks: the field at fault ("tx[3].inputs[0]"),
+// the rule's name (the list above) and a detail, without the "block H: "
+// prefix CheckBlock adds. Always Errc::kInvalid in CheckBlock's error.
+struct TxRuleBreak {
+    std::string field;
+    std::string rule;
+    std::string detail;
+};
+
+// A transaction that passed the per-tx rules.
+struct TxChecked {
+    wire::Hash txid{};
+    size_t bytes = 0;  // encoded size, witnesses included
+    util::Amount fee;  // zero for a retire
+};
+
+// The per-tx rules above (from tx-too-large to masternode-changed-twice, in
+// that order; not bad-witness) for `tx`, the transaction at `position` of a
+// block at `height`; `field` names it in messages ("tx[3]"). When it passes,
+// `state` is updated as applying it changes it. An Error (not a rule) only
+// when `lookup` fails.
+using TxOutcome = std::variant<TxChecked, TxRuleBreak>;
+util::Result<TxOutcome> CheckTx(const RuleContext& ctx, uint64_t height, const UtxoLookup& lookup,
+                                const wire::Transaction& tx, uint32_t position,
+                                const std::string& field, TxRuleState& state);
 
 // consensus::VerifyWitnesses for every tx of the block on `threads` threads
 // (0: std::thread::hardware_concurrency()). Reports the lowest failing tx.

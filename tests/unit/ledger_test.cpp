@@ -881,6 +881,56 @@ TEST_F(LedgerTest, WitnessSignaturesAreCheckedOnlyWhenAsked) {
     Apply({Pay(Largest(2), 2, Addr(3), kCoin)}, verify);
 }
 
+// A batch checks every witness up front, on all cores, yet reports what
+// block-by-block checking would: the first bad block, and for it another
+// rule before bad-witness (witnesses are checked last).
+TEST_F(LedgerTest, ApplyBlocksReportsABadWitnessAtItsBlockAfterItsOtherRules) {
+    Start(1);
+    ledger::ApplyOptions verify;
+    verify.verify_witnesses = true;
+    Utxo alice = First(1);
+    Utxo bob = First(2);
+    auto b1 = C().Next({Pay(alice, 1, Addr(3), kCoin)});
+    auto forged = Pay(bob, 2, Addr(3), kCoin);
+    forged.witnesses[0]->signature[3] ^= 1;
+    auto b2 = C().Next({forged});
+    auto b3 = C().MakeBlock({Pay(bob, 2, Addr(3), 2 * kCoin)});
+    std::vector<ledger::CertifiedBlock> batch = {
+        {b1.block, b1.cert}, {b2.block, b2.cert}, {b3.block, b3.cert}};
+    Snapshot before = Snap();
+    size_t refused = 99;
+    auto status = L().ApplyBlocks(batch, verify, &refused);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().code, util::Errc::kCrypto);
+    EXPECT_EQ(refused, 1u);
+    EXPECT_TRUE(Contains(status.error().message, "block 2: tx[0]: bad-witness"))
+        << status.error().message;
+    EXPECT_TRUE(Snap() == before);
+
+    // The same forged tx in a block that also spends a missing output: the
+    // missing input is what is reported.
+    auto b2_bad = b2;
+    Utxo gone = bob;
+    gone.outpoint.vout = 9;
+    auto missing = Pay(gone, 2, Addr(3), kCoin);
+    missing.witnesses[0]->signature[3] ^= 1;
+    b2_bad.block.txs = {missing};
+    b2_bad.block.header.tx_root = wire::TxRoot(b2_bad.block.txs);
+    b2_bad.cert = C().Certify(b2_bad.block.header, 0);
+    batch[1] = {b2_bad.block, b2_bad.cert};
+    status = L().ApplyBlocks(batch, verify, &refused);
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(refused, 1u);
+    EXPECT_TRUE(Contains(status.error().message, "block 2: tx[0].inputs[0]: missing-input"))
+        << status.error().message;
+    EXPECT_TRUE(Snap() == before);
+
+    // Without the check (blocks from tc-pbft) the forged signature goes in.
+    batch[1] = {b2.block, b2.cert};
+    batch.pop_back();
+    ASSERT_TRUE(L().ApplyBlocks(batch, {}).ok());
+}
+
 // ---------------------------------------------------------------- masternodes
 
 TEST_F(LedgerTest, RegisterGrowsTheSetAfterTheDelayAndRetireShrinksIt) {

@@ -1,12 +1,6 @@
 #include "daemon.h"
 
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <systemd/sd-daemon.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <filesystem>
 #include <iostream>
 #include <msgpack.hpp>
 #include <nlohmann/json.hpp>
@@ -19,6 +13,10 @@
 
 #include "export.h"
 #include "metrics.h"
+#include "net/daemon.h"
+#include "net/metrics.h"
+#include "net/rpc.h"
+#include "net/signals.h"
 #include "protocol.h"
 #include "requests.h"
 #include "util/amount.h"
@@ -39,140 +37,22 @@ namespace {
 
 constexpr auto kReaderSweep = std::chrono::seconds(60);
 
-// SIGTERM and SIGINT blocked and read from a signalfd, so that the poll loop
-// sees a stop as one more readable descriptor. Block before the zmq context
-// (and the metrics thread) exists: their threads inherit the mask and never
-// take the signal.
-class SignalFd {
-  public:
-    SignalFd() {
-        sigemptyset(&m_set);
-        sigaddset(&m_set, SIGTERM);
-        sigaddset(&m_set, SIGINT);
-        sigprocmask(SIG_BLOCK, &m_set, &m_old);
-        m_fd = signalfd(-1, &m_set, SFD_NONBLOCK | SFD_CLOEXEC);
-    }
-    ~SignalFd() {
-        if (m_fd >= 0) close(m_fd);
-        sigprocmask(SIG_SETMASK, &m_old, nullptr);
-    }
-    SignalFd(const SignalFd&) = delete;
-    SignalFd& operator=(const SignalFd&) = delete;
-    int fd() const { return m_fd; }
-    // The signal number read, or 0.
-    int Read() {
-        signalfd_siginfo info{};
-        if (read(m_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return 0;
-        return static_cast<int>(info.ssi_signo);
-    }
-
-  private:
-    sigset_t m_set{};
-    sigset_t m_old{};
-    int m_fd = -1;
-};
-
-util::Status MakeRunDir(const std::string& datadir) {
-    std::string dir = datadir + "/run";
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return MakeError(Errc::kIo, dir + ": " + ec.message());
-    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
-    if (ec) return MakeError(Errc::kIo, dir + ": " + ec.message());
-    return {};
-}
-
-zmq::message_t ToMessage(const msgpack::sbuffer& buf) {
-    return zmq::message_t(buf.data(), buf.size());
-}
-
-// Polls, retrying when a signal interrupts.
-int Poll(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout) {
-    while (true) {
-        try {
-            return zmq::poll(items, count, timeout);
-        } catch (const zmq::error_t& e) {
-            if (e.num() != EINTR) throw;
-        }
-    }
-}
-
 void Publish(zmq::socket_t& events, const Event& e) {
     // XPUB drops a message for a subscriber whose queue is full: a watcher
     // sees that as a gap in seq and asks `since`.
     events.send(zmq::buffer(protocol::kBlockTopic), zmq::send_flags::sndmore);
-    events.send(ToMessage(protocol::EncodeEvent(e)), zmq::send_flags::none);
+    events.send(net::ToMessage(protocol::EncodeEvent(e)), zmq::send_flags::none);
 }
 
 // --- the client ------------------------------------------------------------
 
-class Client {
+// A client of this datadir's tc-store run, with --timeout, that maps
+// gap-beyond-retention to kConflict.
+class Client : public net::Client {
   public:
     explicit Client(const Options& opts)
-        : m_endpoint(util::RunEndpoint(opts.common.datadir, "store")),
-          m_socket(m_context, zmq::socket_type::dealer),
-          m_timeout(opts.timeout_ms) {
-        m_socket.set(zmq::sockopt::linger, 0);
-        m_socket.connect(m_endpoint);
-    }
-
-    // The result object of a successful reply (kept alive until the next
-    // call), or kIo "no answer", or the daemon's reason (its Errc from
-    // protocol::ErrcOfReply). `params` packs the params array.
-    util::Result<msgpack::object> Call(std::string_view method,
-                                       const std::function<void(Packer&)>& params) {
-        const uint64_t id = ++m_id;
-        m_socket.send(zmq::message_t(), zmq::send_flags::sndmore);
-        m_socket.send(ToMessage(protocol::EncodeRequest(id, method, params)),
-                      zmq::send_flags::none);
-        const auto deadline = std::chrono::steady_clock::now() + m_timeout;
-        while (true) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                deadline - std::chrono::steady_clock::now());
-            zmq::pollitem_t item{m_socket.handle(), 0, ZMQ_POLLIN, 0};
-            if (Poll(&item, 1, std::max(left, std::chrono::milliseconds(0))) == 0) {
-                return MakeError(Errc::kIo, "no answer from " + m_endpoint);
-            }
-            std::vector<zmq::message_t> parts;
-            (void)zmq::recv_multipart(m_socket, std::back_inserter(parts));
-            if (parts.size() != 2 || parts[0].size() != 0) continue;
-            try {
-                m_reply =
-                    msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
-            } catch (const std::exception& e) {
-                return MakeError(Errc::kInvalid, m_endpoint + ": unreadable reply: " + e.what());
-            }
-            const msgpack::object& r = m_reply.get();
-            if (r.type != msgpack::type::ARRAY || r.via.array.size != 4 ||
-                r.via.array.ptr[1].type != msgpack::type::POSITIVE_INTEGER ||
-                r.via.array.ptr[2].type != msgpack::type::BOOLEAN) {
-                return MakeError(Errc::kInvalid, m_endpoint + ": malformed reply");
-            }
-            if (r.via.array.ptr[1].via.u64 != id) continue;  // a late answer to an old request
-            const msgpack::object& result = r.via.array.ptr[3];
-            if (!r.via.array.ptr[2].via.boolean) {
-                std::string why = result.type == msgpack::type::STR
-                                      ? std::string(protocol::StrView(result))
-                                      : "refused";
-                return MakeError(protocol::ErrcOfReply(why), why);
-            }
-            return result;
-        }
-    }
-
-    util::Result<msgpack::object> Call(std::string_view method) {
-        return Call(method, [](Packer& p) { p.pack_array(0); });
-    }
-
-    const std::string& endpoint() const { return m_endpoint; }
-
-  private:
-    std::string m_endpoint;
-    zmq::context_t m_context;
-    zmq::socket_t m_socket;
-    std::chrono::milliseconds m_timeout;
-    uint64_t m_id = 0;
-    msgpack::object_handle m_reply;
+        : net::Client(util::RunEndpoint(opts.common.datadir, "store"),
+                      std::chrono::milliseconds(opts.timeout_ms), &protocol::ErrcOfReply) {}
 };
 
 // --- the daemon's loop -----------------------------------------------------
@@ -190,19 +70,12 @@ RequestLimits LimitsOf(const Options& opts) {
 // committed first, so a subscriber has the event before the client its
 // acknowledgement.
 void ServeRequest(zmq::socket_t& router, zmq::socket_t& events, Requests& requests) {
-    std::vector<zmq::message_t> parts;
-    (void)zmq::recv_multipart(router, std::back_inserter(parts));
-    if (parts.size() != 3 || parts[1].size() != 0) {
-        log::Warn("dropped a request of {} frames (want identity, \"\", body)", parts.size());
-        return;
-    }
-    std::vector<Event> committed;
-    msgpack::sbuffer reply =
-        requests.Handle({static_cast<const uint8_t*>(parts[2].data()), parts[2].size()}, committed);
-    for (const auto& e : committed) Publish(events, e);
-    router.send(parts[0], zmq::send_flags::sndmore);
-    router.send(zmq::message_t(), zmq::send_flags::sndmore);
-    router.send(ToMessage(reply), zmq::send_flags::none);
+    (void)net::ServeRequest(router, [&](util::ByteView body) {
+        std::vector<Event> committed;
+        msgpack::sbuffer reply = requests.Handle(body, committed);
+        for (const auto& e : committed) Publish(events, e);
+        return reply;
+    });
 }
 
 void SweepReaders(ledger::Ledger& ledger) {
@@ -217,16 +90,17 @@ void SweepReaders(ledger::Ledger& ledger) {
 
 util::Status RunDaemon(const Options& opts) {
     const std::string& datadir = opts.common.datadir;
-    SignalFd signals;
-    if (signals.fd() < 0) return MakeError(Errc::kIo, "signalfd failed");
+    net::SignalFd signals;
+    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
     TC_TRY(ledger, ledger::Ledger::Open(util::LedgerDir(datadir)));
-    TC_CHECK(MakeRunDir(datadir));
+    TC_CHECK(net::MakeRunDir(datadir));
     Metrics metrics;
     Requests requests(*ledger, LimitsOf(opts), metrics);
     requests.UpdateGauges();
-    std::unique_ptr<MetricsServer> metrics_server;
+    std::unique_ptr<net::MetricsServer> metrics_server;
     if (!opts.metrics_listen.empty()) {
-        TC_TRY(server, MetricsServer::Start(opts.metrics_listen, metrics));
+        TC_TRY(server, net::MetricsServer::Start(opts.metrics_listen,
+                                                 [&metrics] { return RenderMetrics(metrics); }));
         metrics_server = std::move(server);
         log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
                   metrics_server->port());
@@ -249,7 +123,7 @@ util::Status RunDaemon(const Options& opts) {
             return MakeError(Errc::kIo, requests_ep + ": " + e.what());
         }
         log::Info("serving {} (events {})", requests_ep, events_ep);
-        sd_notify(0, "READY=1");
+        net::Notify(net::Lifecycle::kReady);
 
         auto next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
         bool stop = false;
@@ -257,9 +131,7 @@ util::Status RunDaemon(const Options& opts) {
             zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
                                        {events.handle(), 0, ZMQ_POLLIN, 0},
                                        {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                next_sweep - std::chrono::steady_clock::now());
-            Poll(items, 3, std::max(left, std::chrono::milliseconds(0)));
+            net::Poll(items, 3, net::TimeLeft(next_sweep));
             if ((items[2].revents & ZMQ_POLLIN) && signals.Read() != 0) {
                 log::Info("signal: stopping");
                 stop = true;
@@ -276,7 +148,7 @@ util::Status RunDaemon(const Options& opts) {
                 next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
             }
         }
-        sd_notify(0, "STOPPING=1");
+        net::Notify(net::Lifecycle::kStopping);
     }
     metrics_server.reset();
     ledger.reset();
@@ -475,75 +347,72 @@ util::Status SubmitChain(const Options& opts, std::istream& in, std::ostream& ou
 
 namespace {
 
-// Prints events in seq order, each once, and fills gaps from `since`.
-class Watcher {
-  public:
-    Watcher(const Options& opts, std::ostream& out, std::ostream& err)
-        : m_client(opts), m_out(out), m_err(err) {
-        if (opts.since) m_last = *opts.since;
+// since(seq) over the client.
+util::Result<std::vector<Event>> CallSince(Client& client, uint64_t seq) {
+    TC_TRY(reply, client.Call("since", [&](Packer& p) {
+        p.pack_array(1);
+        p.pack_uint64(seq);
+    }));
+    if (reply.type != msgpack::type::ARRAY) {
+        return MakeError(Errc::kInvalid, "since: the reply is not an array");
     }
-
-    // After (re)connecting: the events missed meanwhile.
-    util::Status Connected() {
-        if (!m_last) return {};
-        return CatchUp();
+    std::vector<Event> events;
+    for (const auto& o : reply.via.array) {
+        TC_TRY(e, protocol::DecodeEvent(o));
+        events.push_back(e);
     }
+    return events;
+}
 
-    void Received(const Event& e) {
-        if (m_last && e.seq <= *m_last) return;  // printed already (from since)
-        if (m_last && e.seq > *m_last + 1) {
-            if (auto caught = CatchUp(); !caught) {
-                m_err << "tc-store: warning: gap in events: seq " << e.seq << " after " << *m_last
-                      << ": " << caught.error().message << std::endl;
-            }
-            if (m_last && e.seq <= *m_last) return;
-        }
-        Print(e);
-    }
-
-  private:
-    // Asks since(last) and prints what it returns.
-    util::Status CatchUp() {
-        auto reply = m_client.Call("since", [&](Packer& p) {
-            p.pack_array(1);
-            p.pack_uint64(*m_last);
-        });
-        if (!reply) {
-            if (reply.error().message.find("ahead of the tip") != std::string::npos) {
-                // Another ledger behind the same socket: follow it afresh.
-                m_last.reset();
-            }
-            return std::move(reply).error();
-        }
-        if (reply->type != msgpack::type::ARRAY) {
-            return MakeError(Errc::kInvalid, "since: the reply is not an array");
-        }
-        for (const auto& o : reply->via.array) {
-            TC_TRY(e, protocol::DecodeEvent(o));
-            if (!m_last || e.seq > *m_last) Print(e);
-        }
-        return {};
-    }
-
-    void Print(const Event& e) {
-        nlohmann::json j = {{"seq", e.seq}, {"height", e.height}, {"hash", util::ToHex(e.hash)}};
-        m_out << j.dump() << std::endl;
-        m_last = e.seq;
-    }
-
-    Client m_client;
-    std::ostream& m_out;
-    std::ostream& m_err;
-    std::optional<uint64_t> m_last;
-};
+void PrintJson(std::ostream& out, const Event& e) {
+    nlohmann::json j = {{"seq", e.seq}, {"height", e.height}, {"hash", util::ToHex(e.hash)}};
+    out << j.dump() << std::endl;
+}
 
 }  // namespace
 
+EventFollower::EventFollower(Since since, Printer print, std::optional<uint64_t> last)
+    : m_since(std::move(since)), m_print(std::move(print)), m_last(last) {}
+
+util::Status EventFollower::Connected() {
+    return m_last ? CatchUp() : util::Status();
+}
+
+util::Status EventFollower::Received(const Event& e) {
+    if (m_last && e.seq <= *m_last) return {};  // printed already (from since)
+    util::Status caught;
+    if (m_last && e.seq > *m_last + 1) caught = CatchUp();
+    if (!m_last || e.seq > *m_last) Emit(e);
+    return caught;
+}
+
+util::Status EventFollower::CatchUp() {
+    auto events = m_since(*m_last);
+    if (!events) {
+        if (events.error().message.find("ahead of the tip") != std::string::npos) {
+            // Another ledger behind the same socket: follow it afresh.
+            m_last.reset();
+        }
+        return std::move(events).error();
+    }
+    for (const auto& e : *events) {
+        if (!m_last || e.seq > *m_last) Emit(e);
+    }
+    return {};
+}
+
+void EventFollower::Emit(const Event& e) {
+    m_print(e);
+    m_last = e.seq;
+}
+
 util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& err) {
-    SignalFd signals;
-    if (signals.fd() < 0) return MakeError(Errc::kIo, "signalfd failed");
+    net::SignalFd signals;
+    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
     const std::string endpoint = util::RunEndpoint(opts.common.datadir, "store-events");
-    Watcher watcher(opts, out, err);
+    Client client(opts);
+    EventFollower follower([&](uint64_t seq) { return CallSince(client, seq); },
+                           [&](const Event& e) { PrintJson(out, e); }, opts.since);
     zmq::context_t context;
     zmq::socket_t sub(context, zmq::socket_type::sub);
     sub.set(zmq::sockopt::linger, 0);
@@ -553,14 +422,14 @@ util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& e
     while (true) {
         zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
                                    {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-        Poll(items, 2, std::chrono::milliseconds(-1));
+        net::Poll(items, 2, std::chrono::milliseconds(-1));
         if ((items[1].revents & ZMQ_POLLIN) && signals.Read() != 0) return {};
         if (!(items[0].revents & ZMQ_POLLIN)) continue;
         std::vector<zmq::message_t> parts;
         (void)zmq::recv_multipart(sub, std::back_inserter(parts));
         if (parts.size() == 1 && parts[0].to_string_view() == protocol::kWelcome) {
             err << "tc-store: watch: connected to " << endpoint << std::endl;
-            auto caught = watcher.Connected();
+            auto caught = follower.Connected();
             // What --since asked for cannot be had: say so and stop.
             if (!caught && first_connect) return caught;
             if (!caught) {
@@ -579,7 +448,10 @@ util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& e
                 msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
             auto event = protocol::DecodeEvent(handle.get());
             if (!event) throw std::runtime_error(event.error().message);
-            watcher.Received(*event);
+            if (auto caught = follower.Received(*event); !caught) {
+                err << "tc-store: warning: gap in events before seq " << event->seq << ": "
+                    << caught.error().message << std::endl;
+            }
         } catch (const std::exception& ex) {
             err << "tc-store: warning: unreadable block event: " << ex.what() << std::endl;
         }

@@ -55,13 +55,44 @@
 // asked for, runs on its own thread and reads atomics only.
 #pragma once
 
+#include <functional>
 #include <iosfwd>
+#include <optional>
+#include <vector>
 
 #include "ledger/ledger.h"
+#include "protocol.h"
 #include "store.h"
 #include "util/result.h"
 
 namespace tc::store {
+
+// What watch does with the events, without sockets: prints each once and in
+// seq order, and fills a gap (or what passed while it was disconnected)
+// from the daemon's `since`.
+class EventFollower {
+  public:
+    using Since = std::function<util::Result<std::vector<protocol::Event>>(uint64_t seq)>;
+    using Printer = std::function<void(const protocol::Event&)>;
+    // `last`: the seq printed last (watch --since), if any.
+    EventFollower(Since since, Printer print, std::optional<uint64_t> last);
+
+    // After (re)connecting: prints the events after the last one printed.
+    util::Status Connected();
+    // A published event: skipped when printed already; after a gap, the
+    // missed ones first. An error says why the gap could not be filled
+    // (e was printed anyway).
+    util::Status Received(const protocol::Event& e);
+    std::optional<uint64_t> last() const { return m_last; }
+
+  private:
+    util::Status CatchUp();
+    void Emit(const protocol::Event& e);
+
+    Since m_since;
+    Printer m_print;
+    std::optional<uint64_t> m_last;
+};
 
 // tc-store run.
 util::Status RunDaemon(const Options& opts);

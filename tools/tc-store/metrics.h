@@ -1,19 +1,18 @@
-// What tc-store run counts, and the HTTP endpoint that shows it
-// (--metrics-listen HOST:PORT, DESIGN §2). The daemon's loop writes the
-// atomics of one Metrics; the HTTP server's thread only reads them, so the
-// two share nothing else. Names and meanings are in man/tc-store.1
-// (METRICS); the text format is Prometheus exposition 0.0.4.
+// What tc-store run counts (--metrics-listen HOST:PORT, DESIGN §2). The
+// daemon's loop writes one Metrics; the metrics server (net/metrics.h)
+// calls RenderMetrics on its own thread, which only reads the atomics, so
+// the two share nothing else. Names and meanings are in man/tc-store.1
+// (METRICS).
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 
-#include "util/result.h"
+#include "net/metrics.h"
 
 namespace tc::store {
 
@@ -30,38 +29,17 @@ struct Metrics {
     std::atomic<uint64_t> map_size{0};
     std::atomic<uint64_t> blocks_applied{0};
     std::atomic<uint64_t> apply_errors{0};  // apply requests refused or failed
-    std::array<std::atomic<uint64_t>, kMetricMethods.size()> requests{};
-    // Apply requests that committed, by latency (each bucket counted alone;
-    // RenderMetrics sums them into Prometheus' cumulative form).
-    std::array<std::atomic<uint64_t>, kApplyBuckets.size() + 1> apply_buckets{};
-    std::atomic<uint64_t> apply_count{0};
-    std::atomic<uint64_t> apply_micros{0};
+    net::LabeledCounter requests{{kMetricMethods.begin(), kMetricMethods.end()}};
+    // Apply requests that committed, by latency.
+    net::LatencyHistogram apply_seconds{{kApplyBuckets.begin(), kApplyBuckets.end()}};
+    // How many they were (the histogram's count, under its old name).
+    const std::atomic<uint64_t>& apply_count = apply_seconds.count();
 
-    void CountRequest(std::string_view method);
-    void ObserveApply(std::chrono::steady_clock::duration took);
+    void CountRequest(std::string_view method) { requests.Add(method); }
+    void ObserveApply(std::chrono::steady_clock::duration took) { apply_seconds.Observe(took); }
 };
 
 // The exposition of m, every metric with its HELP and TYPE.
 std::string RenderMetrics(const Metrics& m);
-
-// An HTTP server on its own thread: GET /metrics answers RenderMetrics,
-// anything else 404. Stops and joins its thread when destroyed.
-class MetricsServer {
-  public:
-    // Binds HOST:PORT (PORT 0: a free port, see port()). kUsage for a
-    // listen address that does not parse, kIo when it cannot bind.
-    static util::Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
-                                                              const Metrics& metrics);
-    ~MetricsServer();
-    MetricsServer(const MetricsServer&) = delete;
-    MetricsServer& operator=(const MetricsServer&) = delete;
-    int port() const { return m_port; }
-
-  private:
-    struct Impl;
-    explicit MetricsServer(std::unique_ptr<Impl> impl, int port);
-    std::unique_ptr<Impl> m_impl;
-    int m_port = 0;
-};
 
 }  // namespace tc::store

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -22,31 +23,15 @@ namespace {
 
 using Type = msgpack::type::object_type;
 
-// A reply body: [1, id, ok, result], result written by fill.
-template <typename Fill>
-msgpack::sbuffer Reply(uint64_t id, bool ok, Fill fill) {
-    msgpack::sbuffer buf;
-    Packer p(buf);
-    p.pack_array(4);
-    p.pack_uint64(protocol::kVersion);
-    p.pack_uint64(id);
-    if (ok) {
-        p.pack_true();
-    } else {
-        p.pack_false();
-    }
-    fill(p);
-    return buf;
+// A reply body: [1, id, true, result], result written by fill.
+msgpack::sbuffer Reply(uint64_t id, const std::function<void(Packer&)>& fill) {
+    return net::EncodeResult(id, fill);
 }
 
-msgpack::sbuffer ErrorReply(uint64_t id, std::string_view why) {
-    return Reply(id, false, [&](Packer& p) { PackStr(p, why); });
-}
-
-// "METHOD: REASON: detail" (protocol.h).
+// "METHOD: REASON: detail" (net/envelope.h).
 msgpack::sbuffer Fail(uint64_t id, std::string_view method, std::string_view reason,
                       const std::string& detail) {
-    return ErrorReply(id, std::string(method) + ": " + std::string(reason) + ": " + detail);
+    return net::EncodeFailure(id, method, reason, detail);
 }
 
 msgpack::sbuffer BadParams(uint64_t id, std::string_view method, const std::string& detail) {
@@ -137,8 +122,44 @@ util::Result<std::vector<ledger::CertifiedBlock>> DecodeBatch(const msgpack::obj
 
 }  // namespace
 
+namespace {
+
+// No maps or extensions in a request; bins as large as the socket lets
+// through; arrays of up to max_batch pairs.
+net::UnpackLimits UnpackLimitsOf(const RequestLimits& limits) {
+    net::UnpackLimits unpack;
+    unpack.array = std::max<uint64_t>(16, limits.max_batch);
+    unpack.map = 0;
+    unpack.str = 256;
+    unpack.ext = 0;
+    unpack.depth = 4;
+    return unpack;
+}
+
+}  // namespace
+
 Requests::Requests(ledger::Ledger& ledger, const RequestLimits& limits, Metrics& metrics)
-    : m_ledger(ledger), m_limits(limits), m_metrics(metrics) {}
+    : m_ledger(ledger), m_limits(limits), m_metrics(metrics), m_dispatcher(UnpackLimitsOf(limits)) {
+    m_dispatcher.OnRequest([this](std::string_view method) { m_metrics.CountRequest(method); });
+    // In this order in the unknown-method error.
+    m_dispatcher.Add("ping", [](uint64_t id, const Params&) {
+        return Reply(id, [](Packer& p) { PackStr(p, "pong"); });
+    });
+    m_dispatcher.Add("status", [this](uint64_t id, const Params&) { return Status(id); });
+    m_dispatcher.Add("apply",
+                     [this](uint64_t id, const Params& params) { return Apply(id, params); });
+    m_dispatcher.Add("block",
+                     [this](uint64_t id, const Params& params) { return Block(id, params); });
+    m_dispatcher.Add("tx", [this](uint64_t id, const Params& params) { return Tx(id, params); });
+    m_dispatcher.Add("utxos",
+                     [this](uint64_t id, const Params& params) { return Utxos(id, params); });
+    m_dispatcher.Add("masternodes",
+                     [this](uint64_t id, const Params& params) { return Masternodes(id, params); });
+    m_dispatcher.Add("evidence",
+                     [this](uint64_t id, const Params& params) { return Evidence(id, params); });
+    m_dispatcher.Add("since",
+                     [this](uint64_t id, const Params& params) { return Since(id, params); });
+}
 
 void Requests::UpdateGauges() {
     if (auto s = m_ledger.GetStatus()) {
@@ -148,62 +169,16 @@ void Requests::UpdateGauges() {
 }
 
 msgpack::sbuffer Requests::Handle(util::ByteView body, std::vector<Event>& committed) {
-    msgpack::object_handle handle;
-    try {
-        // No maps or extensions in a request; bins as large as the socket
-        // lets through; arrays of up to max_batch pairs.
-        const size_t max_array = std::max<uint64_t>(16, m_limits.max_batch);
-        msgpack::unpack_limit limit(max_array, 0, 256, body.size(), 0, 4);
-        handle = msgpack::unpack(reinterpret_cast<const char*>(body.data()), body.size(), nullptr,
-                                 nullptr, limit);
-    } catch (const std::exception& e) {
-        m_metrics.CountRequest("other");
-        return ErrorReply(0, std::string("malformed request: not msgpack: ") + e.what());
-    }
-    const msgpack::object& req = handle.get();
-    if (req.type != Type::ARRAY || req.via.array.size != 4) {
-        m_metrics.CountRequest("other");
-        return ErrorReply(0, "malformed request: expected [version, id, method, params]");
-    }
-    const msgpack::object* f = req.via.array.ptr;
-    const std::string_view method = f[2].type == Type::STR ? StrView(f[2]) : "";
-    m_metrics.CountRequest(method);
-    if (!IsUint(f[1])) return ErrorReply(0, "malformed request: id is not an unsigned integer");
-    const uint64_t id = f[1].via.u64;
-    if (!IsUint(f[0]) || f[0].via.u64 != protocol::kVersion) {
-        return ErrorReply(id, "unsupported request version (this daemon speaks 1)");
-    }
-    if (f[2].type != Type::STR) return ErrorReply(id, "malformed request: method is not a string");
-    if (f[3].type != Type::ARRAY)
-        return ErrorReply(id, "malformed request: params is not an array");
-    try {
-        return Dispatch(id, method, f[3].via.array, committed);
-    } catch (const std::exception& e) {
-        log::Error("request {} {}: {}", id, method, e.what());
-        return ErrorReply(id, std::string(method) + ": internal error: " + e.what());
-    }
-}
-
-msgpack::sbuffer Requests::Dispatch(uint64_t id, std::string_view method, const Params& params,
-                                    std::vector<Event>& committed) {
-    if (method == "ping") return Reply(id, true, [](Packer& p) { PackStr(p, "pong"); });
-    if (method == "status") return Status(id);
-    if (method == "apply") return Apply(id, params, committed);
-    if (method == "block") return Block(id, params);
-    if (method == "tx") return Tx(id, params);
-    if (method == "utxos") return Utxos(id, params);
-    if (method == "masternodes") return Masternodes(id, params);
-    if (method == "evidence") return Evidence(id, params);
-    if (method == "since") return Since(id, params);
-    return ErrorReply(id, "unknown method \"" + std::string(method) +
-                              "\" (ping, status, apply, block, tx, utxos, masternodes, "
-                              "evidence, since)");
+    m_committed = &committed;
+    msgpack::sbuffer reply = m_dispatcher.Handle(body);
+    m_committed = nullptr;
+    return reply;
 }
 
 msgpack::sbuffer Requests::Status(uint64_t id) {
     auto s = m_ledger.GetStatus();
     if (!s) return ReadFailed(id, "status", s.error());
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         auto field = [&](std::string_view key) { PackStr(p, key); };
         p.pack_map(13);
         field("chain");
@@ -235,7 +210,7 @@ msgpack::sbuffer Requests::Status(uint64_t id) {
     });
 }
 
-msgpack::sbuffer Requests::Apply(uint64_t id, const Params& params, std::vector<Event>& committed) {
+msgpack::sbuffer Requests::Apply(uint64_t id, const Params& params) {
     const auto start = std::chrono::steady_clock::now();
     auto blocks = DecodeBatch(params, m_limits.max_batch);
     if (!blocks) {
@@ -259,14 +234,14 @@ msgpack::sbuffer Requests::Apply(uint64_t id, const Params& params, std::vector<
         const uint64_t height = b.block.header.height;
         const wire::Hash hash = wire::BlockHash(b.block.header);
         log::Info("applied block {} {}", height, util::ToHex(hash));
-        committed.push_back(Event{height, height, hash});
+        if (m_committed) m_committed->push_back(Event{height, height, hash});
     }
     const uint64_t tip = blocks->back().block.header.height;
     m_metrics.ObserveApply(std::chrono::steady_clock::now() - start);
     m_metrics.blocks_applied.fetch_add(blocks->size(), std::memory_order_relaxed);
     m_metrics.height.store(tip, std::memory_order_relaxed);
     UpdateGauges();
-    return Reply(id, true, [&](Packer& p) { p.pack_uint64(tip); });
+    return Reply(id, [&](Packer& p) { p.pack_uint64(tip); });
 }
 
 msgpack::sbuffer Requests::Block(uint64_t id, const Params& params) {
@@ -290,7 +265,7 @@ msgpack::sbuffer Requests::Block(uint64_t id, const Params& params) {
         if (!c) return ReadFailed(id, m, c.error());
         cert = wire::Encode(*c);
     }
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         p.pack_map(4);
         PackStr(p, "height");
         p.pack_uint64(height);
@@ -322,7 +297,7 @@ msgpack::sbuffer Requests::Tx(uint64_t id, const Params& params) {
                         std::to_string(location->height) + " position " +
                         std::to_string(location->position) + ", which has no such transaction");
     }
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         p.pack_map(5);
         PackStr(p, "txid");
         PackBin(p, *txid);
@@ -361,7 +336,7 @@ msgpack::sbuffer Requests::Utxos(uint64_t id, const Params& params) {
     if (!page) return ReadFailed(id, m, page.error());
     const bool more = page->size() > limit;
     if (more) page->resize(static_cast<size_t>(limit));
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         p.pack_map(2);
         PackStr(p, "utxos");
         p.pack_array(static_cast<uint32_t>(page->size()));
@@ -402,7 +377,7 @@ msgpack::sbuffer Requests::Masternodes(uint64_t id, const Params& params) {
     auto set = m_ledger.GetMasternodes(height);
     if (!set) return ReadFailed(id, m, set.error());
     const wire::Network network = m_ledger.genesis().network;
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         p.pack_map(2);
         PackStr(p, "height");
         p.pack_uint64(height);
@@ -433,7 +408,7 @@ msgpack::sbuffer Requests::Evidence(uint64_t id, const Params& params) {
     if (!entries) return ReadFailed(id, m, entries.error());
     const bool truncated = entries->size() > m_limits.max_evidence;
     if (truncated) entries->resize(static_cast<size_t>(m_limits.max_evidence));
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         p.pack_map(2);
         PackStr(p, "evidence");
         p.pack_array(static_cast<uint32_t>(entries->size()));
@@ -478,7 +453,7 @@ msgpack::sbuffer Requests::Since(uint64_t id, const Params& params) {
         if (!cert) return ReadFailed(id, m, cert.error());
         events.push_back(Event{h, h, cert->block_hash});
     }
-    return Reply(id, true, [&](Packer& p) {
+    return Reply(id, [&](Packer& p) {
         p.pack_array(static_cast<uint32_t>(events.size()));
         for (const auto& e : events) protocol::PackEvent(p, e);
     });

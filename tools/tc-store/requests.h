@@ -1,8 +1,9 @@
 // The request API of tc-store run (the methods are in daemon.h and
 // man/tc-store.1, DAEMON): decodes one request body, runs its method on the
-// ledger and encodes the reply. No sockets here: the daemon's loop hands it
-// bodies and publishes the events of the blocks it committed, and the unit
-// tests call it directly.
+// ledger and encodes the reply. The envelope and the dispatch by method are
+// net::Dispatcher's (net/envelope.h); the methods are here. No sockets: the
+// daemon's loop hands it bodies and publishes the events of the blocks it
+// committed, and the unit tests call it directly.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "ledger/ledger.h"
 #include "metrics.h"
+#include "net/envelope.h"
 #include "protocol.h"
 #include "util/bytes.h"
 
@@ -39,11 +41,8 @@ class Requests {
 
   private:
     using Params = msgpack::object_array;
-    msgpack::sbuffer Dispatch(uint64_t id, std::string_view method, const Params& params,
-                              std::vector<protocol::Event>& committed);
     msgpack::sbuffer Status(uint64_t id);
-    msgpack::sbuffer Apply(uint64_t id, const Params& params,
-                           std::vector<protocol::Event>& committed);
+    msgpack::sbuffer Apply(uint64_t id, const Params& params);
     msgpack::sbuffer Block(uint64_t id, const Params& params);
     msgpack::sbuffer Tx(uint64_t id, const Params& params);
     msgpack::sbuffer Utxos(uint64_t id, const Params& params);
@@ -54,6 +53,9 @@ class Requests {
     ledger::Ledger& m_ledger;
     RequestLimits m_limits;
     Metrics& m_metrics;
+    net::Dispatcher m_dispatcher;
+    // Handle's `committed`, for Apply, while Handle runs.
+    std::vector<protocol::Event>* m_committed = nullptr;
 };
 
 }  // namespace tc::store

@@ -1,0 +1,46 @@
+// The small pieces every tc-* daemon's Run() needs around its poll loop
+// (DESIGN §2): the run directory its ipc:// sockets live in, a poll that a
+// signal does not break, and the systemd readiness protocol.
+//
+// Signals themselves are in net/signals.h, request/reply in net/rpc.h, the
+// metrics endpoint in net/metrics.h.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <zmq.hpp>
+
+#include "util/result.h"
+
+namespace tc::net {
+
+// Creates DATADIR/run (and DATADIR) if missing and sets it to 0700, so that
+// only the owner can connect to the sockets in it (util::RunEndpoint names
+// them). kIo, naming the directory, when either step fails.
+util::Status MakeRunDir(const std::string& datadir);
+
+// zmq::poll over `items`, retrying when a signal interrupts it (EINTR); a
+// negative timeout waits forever. Returns the number of ready items (0 on
+// timeout). Other ZeroMQ errors throw zmq::error_t, as zmq::poll does: they
+// mean a closed context or bad items, programmer errors. Caveat: a retry
+// starts the timeout afresh; a loop with a deadline recomputes it (see
+// TimeLeft).
+int Poll(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout);
+
+// The time from now until `deadline`, rounded up to the millisecond and
+// never negative: a poll timeout that does not end before the deadline.
+std::chrono::milliseconds TimeLeft(std::chrono::steady_clock::time_point deadline);
+
+// What a daemon tells its service manager.
+enum class Lifecycle {
+    kReady,     // READY=1: the sockets are bound, requests are served
+    kStopping,  // STOPPING=1: shutting down after a signal
+};
+
+// sd_notify(3) of `state`. Does nothing where NOTIFY_SOCKET is not set (not
+// under systemd Type=notify); failures are ignored, as a daemon runs the
+// same whether or not anyone listens.
+void Notify(Lifecycle state);
+
+}  // namespace tc::net
