@@ -20,12 +20,16 @@
 #include "ledger/lmdb.h"
 #include "ledger/schema.h"
 #include "temp_dir.h"
+#include "test_chain.h"
 
 using namespace tc;
 using ledger::Ledger;
 using ledger::Utxo;
+using test::Addr;
 using test::ChainBuilder;
+using test::Key;
 using test::MadeBlock;
+using test::MasternodeKeys;
 namespace fs = std::filesystem;
 using tc::test::TempDir;
 
@@ -34,41 +38,8 @@ namespace {
 constexpr uint64_t kCoin = util::Amount::kUnitsPerCoin;
 constexpr uint64_t kFee = 10'000;  // units; min_fee_rate 1 unit/byte x ~300 bytes is far below
 
-// Deterministic keys, so a test can make the same key twice (SecretKey is
-// move-only): 1 alice, 2 bob, 3 carol, 100+ masternodes, 200+ payouts.
-crypto::SecretKey Key(uint8_t n) {
-    util::Bytes seed(32, n);
-    return std::move(*crypto::SecretKey::FromSeed(seed));
-}
-
-wire::PubKeyHash Addr(uint8_t n) {
-    return wire::KeyHash(Key(n).public_key());
-}
-
-std::vector<crypto::SecretKey> MasternodeKeys(size_t n) {
-    std::vector<crypto::SecretKey> keys;
-    for (size_t i = 0; i < n; ++i) keys.push_back(Key(static_cast<uint8_t>(100 + i)));
-    return keys;
-}
-
 wire::Genesis MakeGenesis(size_t masternodes) {
-    wire::Genesis g;
-    g.chain = "ledger-test";
-    g.network = wire::Network::kDevnet;
-    g.time_ms = 1'700'000'000'000;
-    g.allocations = {{Addr(1), util::Amount::FromUnits(1000 * kCoin)},
-                     {Addr(2), util::Amount::FromUnits(500 * kCoin)}};
-    for (size_t i = 0; i < masternodes; ++i) {
-        g.masternodes.push_back({Key(static_cast<uint8_t>(100 + i)).public_key(),
-                                 "127.0.0.1:" + std::to_string(7000 + i),
-                                 Addr(static_cast<uint8_t>(200 + i))});
-    }
-    std::sort(g.masternodes.begin(), g.masternodes.end(),
-              [](const auto& a, const auto& b) { return a.public_key < b.public_key; });
-    g.collateral = util::Amount::FromUnits(100 * kCoin);
-    g.activation_delay = 2;
-    g.min_fee_rate = util::Amount::FromUnits(1);
-    return g;
+    return test::MakeGenesis("ledger-test", masternodes);
 }
 
 bool Contains(const std::string& text, const std::string& part) {

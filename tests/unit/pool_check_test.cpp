@@ -13,14 +13,18 @@
 #include "crypto/domain.h"
 #include "mempool.h"
 #include "temp_dir.h"
+#include "test_chain.h"
 #include "wire/codec.h"
 
 using namespace tc;
 using ledger::Ledger;
 using ledger::Utxo;
 using pool::Checked;
+using test::Addr;
 using test::ChainBuilder;
+using test::Key;
 using test::MadeBlock;
+using test::MasternodeKeys;
 using test::TempDir;
 
 namespace {
@@ -28,33 +32,8 @@ namespace {
 constexpr uint64_t kCoin = util::Amount::kUnitsPerCoin;
 constexpr uint64_t kFee = 10'000;
 
-// 1 alice, 2 bob, 3 carol, 100+ masternodes, 200+ payouts (as ledger_test).
-crypto::SecretKey Key(uint8_t n) {
-    util::Bytes seed(32, n);
-    return std::move(*crypto::SecretKey::FromSeed(seed));
-}
-
-wire::PubKeyHash Addr(uint8_t n) {
-    return wire::KeyHash(Key(n).public_key());
-}
-
 wire::Genesis MakeGenesis(size_t masternodes) {
-    wire::Genesis g;
-    g.chain = "pool-check-test";
-    g.network = wire::Network::kDevnet;
-    g.time_ms = 1'700'000'000'000;
-    g.allocations = {{Addr(1), util::Amount::FromUnits(1000 * kCoin)},
-                     {Addr(2), util::Amount::FromUnits(500 * kCoin)}};
-    for (size_t i = 0; i < masternodes; ++i) {
-        g.masternodes.push_back({Key(static_cast<uint8_t>(100 + i)).public_key(),
-                                 "127.0.0.1:" + std::to_string(7000 + i),
-                                 Addr(static_cast<uint8_t>(200 + i))});
-    }
-    std::sort(g.masternodes.begin(), g.masternodes.end(),
-              [](const auto& a, const auto& b) { return a.public_key < b.public_key; });
-    g.collateral = util::Amount::FromUnits(100 * kCoin);
-    g.activation_delay = 2;
-    g.min_fee_rate = util::Amount::FromUnits(1);
+    wire::Genesis g = test::MakeGenesis("pool-check-test", masternodes);
     g.max_tx_bytes = 2048;
     return g;
 }
@@ -68,8 +47,7 @@ class PoolCheckTest : public ::testing::Test {
         auto ledger = Ledger::Init(m_dir.path() + "/ledger", g);
         ASSERT_TRUE(ledger.ok()) << ledger.error().message;
         m_ledger = std::move(*ledger);
-        std::vector<crypto::SecretKey> keys;
-        for (size_t i = 0; i < masternodes; ++i) keys.push_back(Key(static_cast<uint8_t>(100 + i)));
+        std::vector<crypto::SecretKey> keys = MasternodeKeys(masternodes);
         keys.push_back(Key(110));  // for a masternode registered later
         m_chain = std::make_unique<ChainBuilder>(g, std::move(keys));
     }

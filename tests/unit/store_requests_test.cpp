@@ -11,42 +11,31 @@
 #include "chain_builder.h"
 #include "requests.h"
 #include "temp_dir.h"
+#include "test_chain.h"
 #include "wire/address.h"
 
 using namespace tc;
 using store::protocol::Event;
 using store::protocol::Packer;
+using test::Addr;
 using test::ChainBuilder;
+using test::Key;
 using test::MadeBlock;
+using test::MasternodeKeys;
 
 namespace {
 
 constexpr uint64_t kCoin = util::Amount::kUnitsPerCoin;
 constexpr uint64_t kFee = 10'000;
 
-crypto::SecretKey Key(uint8_t n) {
-    util::Bytes seed(32, n);
-    return std::move(*crypto::SecretKey::FromSeed(seed));
-}
-
-wire::PubKeyHash Addr(uint8_t n) {
-    return wire::KeyHash(Key(n).public_key());
-}
-
 std::string AddrText(uint8_t n) {
     return wire::Address{wire::Network::kDevnet, Addr(n)}.ToString();
 }
 
+// One masternode (Key(100)) and only alice funded.
 wire::Genesis MakeGenesis() {
-    wire::Genesis g;
-    g.chain = "requests-test";
-    g.network = wire::Network::kDevnet;
-    g.time_ms = 1'700'000'000'000;
+    wire::Genesis g = test::MakeGenesis("requests-test", 1);
     g.allocations = {{Addr(1), util::Amount::FromUnits(1000 * kCoin)}};
-    g.masternodes.push_back({Key(100).public_key(), "127.0.0.1:7000", Addr(200)});
-    g.collateral = util::Amount::FromUnits(100 * kCoin);
-    g.activation_delay = 2;
-    g.min_fee_rate = util::Amount::FromUnits(1);
     return g;
 }
 
@@ -84,9 +73,7 @@ class RequestsTest : public ::testing::Test {
         auto ledger = ledger::Ledger::Init(m_dir.path() + "/ledger", MakeGenesis());
         ASSERT_TRUE(ledger.ok()) << ledger.error().message;
         m_ledger = std::move(*ledger);
-        std::vector<crypto::SecretKey> keys;
-        keys.push_back(Key(100));
-        m_chain = std::make_unique<ChainBuilder>(MakeGenesis(), std::move(keys));
+        m_chain = std::make_unique<ChainBuilder>(MakeGenesis(), MasternodeKeys(1));
         Reset({});
     }
 
