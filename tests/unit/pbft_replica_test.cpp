@@ -235,13 +235,15 @@ TEST(Replica, VotesOfAnotherViewDoNotCount) {
     auto pre = std::find_if(h.records(0).begin(), h.records(0).end(),
                             [](const auto& r) { return r.phase == SignedPhase::kPrepare; });
     ASSERT_NE(pre, h.records(0).end());
+    // A copy: the deliveries below append to the records (and may move them).
+    const wire::Hash digest = pre->digest;
     for (uint32_t r : {1u, 2u, 3u}) {
-        h.Deliver(r, 0, SignedVote(h.key(r), r, wire::VotePhase::kPrepare, 1, 1, pre->digest));
+        h.Deliver(r, 0, SignedVote(h.key(r), r, wire::VotePhase::kPrepare, 1, 1, digest));
     }
     for (const auto& rec : h.records(0)) EXPECT_NE(rec.phase, SignedPhase::kCommit);
     // The same three in view 0 do.
     for (uint32_t r : {1u, 2u, 3u}) {
-        h.Deliver(r, 0, SignedVote(h.key(r), r, wire::VotePhase::kPrepare, 1, 0, pre->digest));
+        h.Deliver(r, 0, SignedVote(h.key(r), r, wire::VotePhase::kPrepare, 1, 0, digest));
     }
     EXPECT_EQ(h.records(0).back().phase, SignedPhase::kCommit);
 }
