@@ -3,7 +3,8 @@
 // error messages and man/tc-store.1 use). Pure functions of the state they
 // are given: ApplyBlock feeds them from an LMDB write transaction and Verify
 // from a scratch state replayed from genesis, so both apply exactly the same
-// rules.
+// rules; the pool (tools/tc-pool/check.h) runs the per-tx ones (CheckTx) on
+// each transaction it is offered.
 //
 // Every rejection is Errc::kInvalid (kCrypto for a bad signature) with a
 // message "block H: FIELD: RULE detail", e.g.

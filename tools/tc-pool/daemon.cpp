@@ -1,0 +1,463 @@
+#include "daemon.h"
+
+#include <chrono>
+#include <iostream>
+#include <msgpack.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "net/daemon.h"
+#include "net/metrics.h"
+#include "net/rpc.h"
+#include "net/signals.h"
+#include "protocol.h"
+#include "requests.h"
+#include "util/bytes.h"
+#include "util/config.h"
+#include "util/log.h"
+
+namespace tc::pool {
+
+using net::Packer;
+using util::Errc;
+using util::MakeError;
+
+namespace {
+
+using Type = msgpack::type::object_type;
+using Clock = std::chrono::steady_clock;
+
+// msgpack as JSON: bins as hex, maps with string keys.
+nlohmann::json ToJson(const msgpack::object& o) {
+    switch (o.type) {
+        case Type::NIL:
+            return nullptr;
+        case Type::BOOLEAN:
+            return o.via.boolean;
+        case Type::POSITIVE_INTEGER:
+            return o.via.u64;
+        case Type::NEGATIVE_INTEGER:
+            return o.via.i64;
+        case Type::STR:
+            return std::string(net::StrView(o));
+        case Type::BIN:
+            return util::ToHex(net::BinView(o));
+        case Type::ARRAY: {
+            nlohmann::json a = nlohmann::json::array();
+            for (const auto& e : o.via.array) a.push_back(ToJson(e));
+            return a;
+        }
+        case Type::MAP: {
+            nlohmann::json m = nlohmann::json::object();
+            for (const auto& kv : o.via.map) {
+                m[kv.key.type == Type::STR ? std::string(net::StrView(kv.key)) : "?"] =
+                    ToJson(kv.val);
+            }
+            return m;
+        }
+        default:
+            return nullptr;
+    }
+}
+
+// A client of this datadir's tc-pool run.
+class Client : public net::Client {
+  public:
+    explicit Client(const Options& opts)
+        : net::Client(util::RunEndpoint(opts.common.datadir, "pool"),
+                      std::chrono::milliseconds(opts.timeout_ms)) {}
+};
+
+// --- the daemon ------------------------------------------------------------
+
+void Publish(zmq::socket_t& events, const std::vector<protocol::TxEvent>& batch) {
+    // XPUB drops a message for a subscriber whose queue is full: a watcher
+    // sees that as a gap in seq.
+    for (const auto& e : batch) {
+        events.send(zmq::buffer(protocol::kTxTopic), zmq::send_flags::sndmore);
+        events.send(net::ToMessage(protocol::EncodeEvent(e)), zmq::send_flags::none);
+    }
+}
+
+// The height of a store event ["block", [seq, height, bin hash]].
+std::optional<uint64_t> StoreEventHeight(const msgpack::object& o) {
+    if (o.type != Type::ARRAY || o.via.array.size != 3 ||
+        o.via.array.ptr[1].type != Type::POSITIVE_INTEGER) {
+        return std::nullopt;
+    }
+    return o.via.array.ptr[1].via.u64;
+}
+
+// Follows tc-store run: takes the blocks its events announce, and fills
+// gaps from its `since` (or the ledger).
+class StoreFollower {
+  public:
+    StoreFollower(zmq::context_t& context, const Options& opts, Requests& requests,
+                  const ledger::Ledger& view)
+        : m_store(context, util::RunEndpoint(opts.common.datadir, "store"),
+                  std::chrono::milliseconds(opts.store_timeout_ms)),
+          m_requests(requests),
+          m_view(view),
+          m_retry(std::chrono::milliseconds(opts.retry_ms)) {}
+
+    // One message of the SUB socket.
+    void Received(const std::vector<zmq::message_t>& parts, std::vector<protocol::TxEvent>& out) {
+        if (parts.size() == 1 && parts[0].to_string_view() == protocol::kWelcome) {
+            log::Info("following tc-store run's events");
+            m_resync = true;  // what was committed while we were not connected
+            m_next_try = Clock::now();
+            return;
+        }
+        if (parts.size() != 2 || parts[0].to_string_view() != "block") {
+            log::Warn("store event of {} frames ignored", parts.size());
+            return;
+        }
+        std::optional<uint64_t> height;
+        try {
+            auto handle =
+                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
+            height = StoreEventHeight(handle.get());
+        } catch (const std::exception&) {
+        }
+        if (!height) {
+            log::Warn("unreadable store event ignored");
+            return;
+        }
+        if (*height <= m_requests.height()) return;
+        if (*height > m_requests.height() + 1) {
+            log::Info("gap in store events: at {}, event for {}", m_requests.height(), *height);
+            m_resync = true;
+            m_next_try = Clock::now();
+            return;
+        }
+        if (auto taken = m_requests.BlockCommitted(*height, out); !taken) {
+            log::Warn("block {}: {}", *height, taken.error().message);
+            m_resync = true;
+            m_next_try = Clock::now() + m_retry;
+        }
+    }
+
+    // Asks since when a resync is due.
+    void Tick(std::vector<protocol::TxEvent>& out) {
+        if (!m_resync || Clock::now() < m_next_try) return;
+        auto done = Resync(out);
+        if (done) {
+            m_resync = false;
+            return;
+        }
+        log::Warn("resync with tc-store: {} (again in {} ms)", done.error().message,
+                  m_retry.count());
+        m_next_try = Clock::now() + m_retry;
+    }
+
+    // The poll timeout until the next retry (-1: none due).
+    std::chrono::milliseconds Timeout() const {
+        return m_resync ? net::TimeLeft(m_next_try) : std::chrono::milliseconds(-1);
+    }
+
+  private:
+    util::Status Resync(std::vector<protocol::TxEvent>& out) {
+        auto reply = m_store.Call("since", [&](Packer& p) {
+            p.pack_array(1);
+            p.pack_uint64(m_requests.height());
+        });
+        if (!reply && reply.error().code == Errc::kIo) return std::move(reply).error();
+        if (!reply || reply->type != Type::ARRAY) {
+            // The store answered but cannot replay that far back: the ledger
+            // has every block.
+            TC_TRY(status, m_view.GetStatus());
+            return m_requests.BlockCommitted(status.height, out);
+        }
+        uint64_t last = m_requests.height();
+        for (const auto& e : reply->via.array) {
+            auto h = StoreEventHeight(e);
+            if (h && *h > last) last = *h;
+        }
+        return m_requests.BlockCommitted(last, out);
+    }
+
+    net::Client m_store;
+    Requests& m_requests;
+    const ledger::Ledger& m_view;
+    std::chrono::milliseconds m_retry;
+    bool m_resync = false;
+    Clock::time_point m_next_try = Clock::now();
+};
+
+}  // namespace
+
+util::Status RunDaemon(const Options& opts) {
+    const std::string& datadir = opts.common.datadir;
+    net::SignalFd signals;
+    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
+    TC_TRY(view, ledger::Ledger::OpenReadOnly(util::LedgerDir(datadir)));
+    TC_CHECK(net::MakeRunDir(datadir));
+    Limits limits;
+    limits.max_count = opts.max_count;
+    limits.max_bytes = opts.max_bytes;
+    limits.max_history = opts.max_history;
+    RequestLimits request_limits;
+    request_limits.max_submit = opts.max_submit;
+    request_limits.max_list = opts.max_list;
+    TC_TRY(requests, Requests::Create(*view, limits, request_limits));
+    // After the SignalFd (its thread inherits the blocked signals).
+    std::unique_ptr<net::MetricsServer> metrics_server;
+    if (!opts.metrics_listen.empty()) {
+        const Metrics& metrics = requests->metrics();
+        TC_TRY(server, net::MetricsServer::Start(opts.metrics_listen,
+                                                 [&metrics] { return RenderMetrics(metrics); }));
+        metrics_server = std::move(server);
+        log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
+                  metrics_server->port());
+    }
+    const std::string requests_ep = util::RunEndpoint(datadir, "pool");
+    const std::string events_ep = util::RunEndpoint(datadir, "pool-events");
+    {
+        zmq::context_t context;
+        zmq::socket_t router(context, zmq::socket_type::router);
+        zmq::socket_t events(context, zmq::socket_type::xpub);
+        zmq::socket_t store_events(context, zmq::socket_type::sub);
+        try {
+            router.set(zmq::sockopt::linger, 0);
+            router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
+            events.set(zmq::sockopt::linger, 0);
+            events.set(zmq::sockopt::xpub_welcome_msg, std::string(protocol::kWelcome));
+            router.bind(requests_ep);
+            events.bind(events_ep);
+            store_events.set(zmq::sockopt::linger, 0);
+            store_events.set(zmq::sockopt::subscribe, "");  // "welcome" and "block"
+            store_events.connect(util::RunEndpoint(datadir, "store-events"));
+        } catch (const zmq::error_t& e) {
+            return MakeError(Errc::kIo, requests_ep + ": " + e.what());
+        }
+        StoreFollower follower(context, opts, *requests, *view);
+        log::Info("serving {} (events {}), following the ledger from height {}", requests_ep,
+                  events_ep, requests->height());
+        net::Notify(net::Lifecycle::kReady);
+
+        bool stop = false;
+        std::vector<protocol::TxEvent> batch;
+        while (!stop) {
+            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                                       {events.handle(), 0, ZMQ_POLLIN, 0},
+                                       {store_events.handle(), 0, ZMQ_POLLIN, 0},
+                                       {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
+            net::Poll(items, 4, follower.Timeout());
+            if ((items[3].revents & ZMQ_POLLIN) && signals.Read() != 0) {
+                log::Info("signal: stopping");
+                stop = true;
+            }
+            batch.clear();
+            if (items[0].revents & ZMQ_POLLIN) {
+                // The events go out before the reply: a watcher has them
+                // before the submitter its acknowledgement.
+                (void)net::ServeRequest(router, [&](util::ByteView body) {
+                    msgpack::sbuffer reply = requests->Handle(body, batch);
+                    Publish(events, batch);
+                    batch.clear();
+                    return reply;
+                });
+            }
+            if (items[1].revents & ZMQ_POLLIN) {
+                zmq::message_t sub;  // subscriptions: drained so they do not queue up
+                while (events.recv(sub, zmq::recv_flags::dontwait)) {
+                }
+            }
+            if (items[2].revents & ZMQ_POLLIN) {
+                std::vector<zmq::message_t> parts;
+                while (zmq::recv_multipart(store_events, std::back_inserter(parts),
+                                           zmq::recv_flags::dontwait)) {
+                    follower.Received(parts, batch);
+                    parts.clear();
+                }
+            }
+            follower.Tick(batch);
+            Publish(events, batch);
+        }
+        net::Notify(net::Lifecycle::kStopping);
+    }
+    metrics_server.reset();
+    requests.reset();
+    view.reset();
+    log::Info("stopped");
+    return {};
+}
+
+// --- the clients -----------------------------------------------------------
+
+util::Status PrintStatus(const Options& opts, std::ostream& out) {
+    Client client(opts);
+    TC_TRY(reply, client.Call("status"));
+    if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
+    nlohmann::json j = ToJson(reply);
+    if (opts.common.json) {
+        out << j.dump() << "\n";
+        return {};
+    }
+    for (const auto& key :
+         {"count", "bytes", "lowest", "highest", "height", "max_count", "max_bytes", "history"}) {
+        if (!j.contains(key)) continue;
+        const auto& v = j[key];
+        out << key << std::string(12 - std::string_view(key).size(), ' ')
+            << (v.is_null()     ? std::string("-")
+                : v.is_string() ? v.get<std::string>()
+                                : v.dump())
+            << "\n";
+    }
+    return {};
+}
+
+util::Status PrintList(const Options& opts, std::ostream& out) {
+    Client client(opts);
+    TC_TRY(reply, client.Call("list", [&](Packer& p) {
+        p.pack_array(1);
+        p.pack_uint64(opts.limit);
+    }));
+    if (reply.type != Type::ARRAY) return MakeError(Errc::kInvalid, "list: reply is not an array");
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& e : reply.via.array) {
+        if (e.type != Type::ARRAY || e.via.array.size != 3 ||
+            e.via.array.ptr[0].type != Type::BIN) {
+            return MakeError(Errc::kInvalid, "list: unreadable entry");
+        }
+        const std::string txid = util::ToHex(net::BinView(e.via.array.ptr[0]));
+        const uint64_t fee = e.via.array.ptr[1].via.u64;
+        const uint64_t bytes = e.via.array.ptr[2].via.u64;
+        const std::string rate = FeeRate{fee, bytes}.ToString();
+        if (opts.common.json) {
+            all.push_back({{"txid", txid}, {"fee", fee}, {"bytes", bytes}, {"rate", rate}});
+        } else {
+            out << txid << " " << rate << "\n";
+        }
+    }
+    if (opts.common.json) out << all.dump() << "\n";
+    return {};
+}
+
+util::Status PrintWhy(const Options& opts, std::ostream& out) {
+    auto txid = util::FromHexFixed<32>(opts.txid);
+    if (!txid) return MakeError(Errc::kUsage, "TXID " + opts.txid + ": not 64 hex digits");
+    Client client(opts);
+    TC_TRY(reply, client.Call("why", [&](Packer& p) {
+        p.pack_array(1);
+        net::PackBin(p, *txid);
+    }));
+    if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "why: reply is not a map");
+    nlohmann::json j = ToJson(reply);
+    j["txid"] = util::ToHex(*txid);
+    if (opts.common.json) {
+        out << j.dump() << "\n";
+        return {};
+    }
+    const std::string status = j.value("status", "");
+    out << status;
+    if (status == "pending") {
+        out << " rank=" << j.value("rank", 0) << " rate=" << j.value("rate", "");
+    }
+    if (status == "committed" || status == "conflicted") out << " height=" << j.value("height", 0);
+    if (!j.value("reason", "").empty()) out << " reason=" << j.value("reason", "");
+    if (!j.value("detail", "").empty()) out << " " << j.value("detail", "");
+    out << "\n";
+    return {};
+}
+
+util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& err) {
+    net::SignalFd signals;
+    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
+    const std::string endpoint = util::RunEndpoint(opts.common.datadir, "pool-events");
+    zmq::context_t context;
+    zmq::socket_t sub(context, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::linger, 0);
+    sub.set(zmq::sockopt::subscribe, "");
+    sub.connect(endpoint);
+    std::optional<uint64_t> last;
+    while (true) {
+        zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
+                                   {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
+        net::Poll(items, 2, std::chrono::milliseconds(-1));
+        if ((items[1].revents & ZMQ_POLLIN) && signals.Read() != 0) return {};
+        if (!(items[0].revents & ZMQ_POLLIN)) continue;
+        std::vector<zmq::message_t> parts;
+        (void)zmq::recv_multipart(sub, std::back_inserter(parts));
+        if (parts.size() == 1 && parts[0].to_string_view() == protocol::kWelcome) {
+            err << "tc-pool: watch: connected to " << endpoint << std::endl;
+            continue;
+        }
+        if (parts.size() != 2 || parts[0].to_string_view() != protocol::kTxTopic) {
+            err << "tc-pool: warning: unknown event of " << parts.size() << " frames" << std::endl;
+            continue;
+        }
+        try {
+            auto handle =
+                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
+            auto e = protocol::DecodeEvent(handle.get());
+            if (!e) throw std::runtime_error(e.error().message);
+            if (last && e->seq > *last + 1) {
+                err << "tc-pool: warning: missed " << (e->seq - *last - 1) << " events before seq "
+                    << e->seq << std::endl;
+            }
+            last = e->seq;
+            nlohmann::json j = {{"seq", e->seq},
+                                {"event", e->event},
+                                {"txid", util::ToHex(e->txid)},
+                                {"reason", e->reason}};
+            out << j.dump() << std::endl;
+        } catch (const std::exception& ex) {
+            err << "tc-pool: warning: unreadable event: " << ex.what() << std::endl;
+        }
+    }
+}
+
+util::Status SubmitTxs(const Options& opts, std::istream& in, std::ostream& out) {
+    std::vector<util::Bytes> txs;
+    std::string line;
+    for (size_t n = 1; std::getline(in, line); ++n) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (line.empty()) continue;
+        auto bytes = util::FromHex(line);
+        if (!bytes) return std::move(bytes).error().In("stdin line " + std::to_string(n));
+        txs.push_back(std::move(*bytes));
+    }
+    Client client(opts);
+    size_t refused = 0;
+    const size_t per_call = std::max<uint64_t>(1, opts.max_submit);
+    for (size_t start = 0; start < txs.size(); start += per_call) {
+        const size_t end = std::min(txs.size(), start + per_call);
+        TC_TRY(reply, client.Call("submit", [&](Packer& p) {
+            p.pack_array(static_cast<uint32_t>(end - start));
+            for (size_t i = start; i < end; ++i) net::PackBin(p, txs[i]);
+        }));
+        if (reply.type != Type::ARRAY || reply.via.array.size != end - start) {
+            return MakeError(Errc::kInvalid, "submit: reply is not one result per tx");
+        }
+        for (const auto& r : reply.via.array) {
+            nlohmann::json j = ToJson(r);
+            const bool accepted = j.value("accepted", false);
+            if (!accepted) ++refused;
+            if (opts.common.json) {
+                out << j.dump() << "\n";
+                continue;
+            }
+            const std::string txid = j["txid"].is_string() ? j["txid"].get<std::string>() : "-";
+            if (accepted) {
+                out << txid << " accepted\n";
+            } else {
+                out << txid << " refused " << j.value("reason", "") << ": " << j.value("detail", "")
+                    << "\n";
+            }
+        }
+    }
+    out.flush();
+    if (refused > 0) {
+        return MakeError(Errc::kInvalid, std::to_string(refused) + " of " +
+                                             std::to_string(txs.size()) + " transactions refused");
+    }
+    return {};
+}
+
+}  // namespace tc::pool
