@@ -49,3 +49,15 @@ store_keys() {
     mn_addr=$(tc-keygen show --json mn.key | jq -r .address)
     mn="$mn_pub,127.0.0.1:7001,$mn_addr"
 }
+
+# Runs CMD until it succeeds, for at most $1 tenths of a second.
+wait_for() {
+    local tenths=$1 i
+    shift
+    for ((i = 0; i < tenths; i++)); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    echo "timed out waiting for: $*"
+    return 1
+}

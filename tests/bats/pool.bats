@@ -24,18 +24,6 @@ teardown() {
     done
 }
 
-# Runs CMD until it succeeds, for at most $1 tenths of a second.
-wait_for() {
-    local tenths=$1 i
-    shift
-    for ((i = 0; i < tenths; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for: $*"
-    return 1
-}
-
 start_store() {
     tc-store run 2>>store.err &
     store_pid=$!

@@ -29,18 +29,6 @@ make_chain() {
 
 height() { tc-store status --json | jq -r .height; }
 
-# Runs CMD until it succeeds, for at most $1 tenths of a second.
-wait_for() {
-    local tenths=$1 i
-    shift
-    for ((i = 0; i < tenths; i++)); do
-        "$@" && return 0
-        sleep 0.1
-    done
-    echo "timed out waiting for: $*"
-    return 1
-}
-
 # Starts the daemon in the background (extra flags as arguments) and waits
 # until it answers.
 start_daemon() {
