@@ -97,4 +97,12 @@ util::Result<msgpack::object> Client::Call(std::string_view method) {
     return Call(method, [](Packer& p) { p.pack_array(0); });
 }
 
+util::Status Client::Ping() {
+    TC_TRY(result, Call("ping"));
+    if (result.type != msgpack::type::STR || StrView(result) != "pong") {
+        return util::MakeError(util::Errc::kInvalid, m_endpoint + ": ping: unexpected answer");
+    }
+    return {};
+}
+
 }  // namespace tc::net

@@ -70,6 +70,10 @@ class Client {
     // Call(method) with params [].
     util::Result<msgpack::object> Call(std::string_view method);
 
+    // Call("ping"): ok when the daemon answers "pong"; kInvalid "ENDPOINT:
+    // ping: unexpected answer" for any other result. What `tc-X ping` runs.
+    util::Status Ping();
+
     const std::string& endpoint() const { return m_endpoint; }
 
   private:

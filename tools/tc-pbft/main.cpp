@@ -15,5 +15,5 @@ int main(int argc, char** argv) {
     tc::util::AddCommonOptions(app, opts.common, "pbft");
     tc::pbft::SetupCli(app, opts);
     return tc::util::RunTool(app, opts.common, argc, argv,
-                             [&] { return tc::pbft::Run(app, opts, std::cout); });
+                             [&] { return tc::pbft::Run(app, opts, std::cout, std::cerr); });
 }

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "driver.h"
+
 namespace tc::pbft {
 
 using util::Errc;
@@ -248,9 +250,47 @@ util::Result<sim::Scenario> ScenarioFromOptions(const CLI::App& app, const Optio
 
 void SetupCli(CLI::App& app, Options& opts) {
     app.description(
-        "The TimeCoin consensus (PBFT): today the seeded byzantine network simulator that "
-        "proves its core.");
+        "The TimeCoin consensus (PBFT): the daemon that orders a masternode's blocks, its "
+        "clients, and the seeded byzantine network simulator that proves its core.");
     app.require_subcommand(1);
+
+    auto bound = [](CLI::App* cmd, const std::string& flag, uint64_t& value,
+                    const std::string& help, uint64_t lowest, uint64_t highest) {
+        cmd->add_option(flag, value, help)
+            ->capture_default_str()
+            ->check(util::DecimalUnsigned())
+            ->check(CLI::Range(lowest, highest));
+    };
+    constexpr uint64_t kHourMs = 3'600'000;
+    auto* run = app.add_subcommand("run", "run the consensus daemon (sockets under DATADIR/run/)");
+    run->add_option("--key", opts.key_file,
+                    "the masternode's key file (default: DATADIR/masternode.key)");
+    run->add_option("--passphrase-file", opts.passphrase_file,
+                    "the passphrase of an encrypted key file");
+    bound(run, "--resend-ms", opts.run_resend_ms, "how often our latest votes go out again", 10,
+          kHourMs);
+    bound(run, "--stage-timeout-ms", opts.stage_timeout_ms,
+          "how long to wait for tc-pool's or tc-store's answer", 1, kHourMs);
+    bound(run, "--retry-ms", opts.retry_ms, "how often to ask again a stage that did not answer", 1,
+          kHourMs);
+    bound(run, "--max-clock-skew-ms", opts.max_clock_skew_ms,
+          "how far ahead of our clock a proposed block's time may be", 0, kHourMs);
+    bound(run, "--max-evidence", opts.max_evidence, "evidence pairs kept (the oldest go first)", 0,
+          1'000'000);
+    bound(run, "--max-message-bytes", opts.max_message_bytes, "largest request the daemon takes", 1,
+          1ull << 32);
+    bound(run, "--compact-every", opts.compact_every,
+          "heights between vote-log compactions (0: never)", 0, 1'000'000);
+    run->add_option("--metrics-listen", opts.metrics_listen,
+                    "serve Prometheus metrics at http://HOST:PORT/metrics (PORT 0: any free one)");
+    for (auto [name, help] :
+         {std::pair{"ping", "ask the daemon for \"pong\"; exit 1 without answer"},
+          std::pair{"status", "print the height, view, set and what the daemon waits for"},
+          std::pair{"evidence", "print the equivocation evidence the daemon holds"}}) {
+        bound(app.add_subcommand(name, help), "--timeout-ms", opts.timeout_ms,
+              "how long to wait for the daemon's answer", 1, kHourMs);
+    }
+    app.add_subcommand("watch", "print the daemon's events, one JSON line each");
 
     auto* sim = app.add_subcommand(
         "simulate", "run replicas of the PBFT core over a seeded faulty network and check them");
@@ -297,8 +337,14 @@ void SetupCli(CLI::App& app, Options& opts) {
         ->check(util::DecimalUnsigned());
 }
 
-util::Status Run(const CLI::App& app, const Options& opts, std::ostream& out) {
-    if (app.got_subcommand("simulate")) return Simulate(app, opts, out);
+util::Status Run(const CLI::App& app, const Options& opts, std::ostream& out, std::ostream& err) {
+    auto got = [&](const char* name) { return app.got_subcommand(name); };
+    if (got("run")) return RunDaemon(opts);
+    if (got("ping")) return PingDaemon(opts, out);
+    if (got("status")) return PrintStatus(opts, out);
+    if (got("watch")) return WatchEvents(opts, out, err);
+    if (got("evidence")) return PrintEvidence(opts, out);
+    if (got("simulate")) return Simulate(app, opts, out);
     return MakeError(Errc::kUsage, "no command given (see --help)");
 }
 

@@ -290,6 +290,13 @@ util::Status RunDaemon(const Options& opts) {
 
 // --- the clients -----------------------------------------------------------
 
+util::Status PingDaemon(const Options& opts, std::ostream& out) {
+    Client client(opts);
+    TC_CHECK(client.Ping());
+    out << "pong\n";
+    return {};
+}
+
 util::Status PrintStatus(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_TRY(reply, client.Call("status"));

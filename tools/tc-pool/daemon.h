@@ -28,6 +28,9 @@
 namespace tc::pool {
 
 util::Status RunDaemon(const Options& opts);
+// ping: prints "pong" when the daemon answers (kIo when it does not).
+util::Status PingDaemon(const Options& opts, std::ostream& out);
+
 // status [--json]: the daemon's status map, as JSON or "KEY VALUE" lines.
 util::Status PrintStatus(const Options& opts, std::ostream& out);
 // list [--limit N] [--json]: "TXID FEE/BYTES" lines, best first, or a JSON

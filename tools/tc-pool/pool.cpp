@@ -54,6 +54,8 @@ void SetupCli(CLI::App& app, Options& opts) {
     AddBound(run, "--retry-ms", opts.retry_ms, "how often to retry a failed resync with tc-store",
              1, kHourMs);
 
+    AddTimeout(app.add_subcommand("ping", "ask the daemon for \"pong\"; exit 1 without answer"),
+               opts);
     AddTimeout(app.add_subcommand("status", "print the daemon's pool size, fee rates and height"),
                opts);
     auto* list = app.add_subcommand("list", "print the pending txids, best fee rate first");
@@ -72,6 +74,7 @@ util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std
                  std::ostream& err) {
     auto got = [&](const char* name) { return app.got_subcommand(name); };
     if (got("run")) return RunDaemon(opts);
+    if (got("ping")) return PingDaemon(opts, out);
     if (got("status")) return PrintStatus(opts, out);
     if (got("list")) return PrintList(opts, out);
     if (got("why")) return PrintWhy(opts, out);

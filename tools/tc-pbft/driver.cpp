@@ -1,0 +1,821 @@
+#include "driver.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <msgpack.hpp>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+#include <zmq.hpp>
+#include <zmq_addon.hpp>
+
+#include "consensus/certificate.h"
+#include "crypto/keyfile.h"
+#include "ledger/ledger.h"
+#include "ledger/rules.h"
+#include "net/daemon.h"
+#include "net/envelope.h"
+#include "net/metrics.h"
+#include "net/rpc.h"
+#include "net/signals.h"
+#include "replica.h"
+#include "util/bytes.h"
+#include "util/config.h"
+#include "util/log.h"
+#include "vote_log.h"
+#include "wire/codec.h"
+
+namespace tc::pbft {
+
+using net::Packer;
+using util::Errc;
+using util::MakeError;
+
+namespace {
+
+using Type = msgpack::type::object_type;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr std::string_view kWelcome = "welcome";
+constexpr std::string_view kTopic = "pbft";
+// Room left in a block for its header and framing when asking the pool.
+constexpr uint64_t kHeaderRoom = 1024;
+
+uint64_t WallMs() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+// What the metrics server reads (atomics only: it runs on its own thread).
+struct Metrics {
+    std::atomic<uint64_t> height{0};
+    std::atomic<uint64_t> view{0};
+    std::atomic<uint64_t> commits{0};
+    std::atomic<uint64_t> view_changes{0};
+    std::atomic<uint64_t> evidence{0};
+    std::atomic<uint64_t> stage_errors{0};
+};
+
+std::string RenderMetrics(const Metrics& m) {
+    auto load = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    net::Exposition out;
+    out.Gauge("tc_pbft_height", "The height being decided.", load(m.height))
+        .Gauge("tc_pbft_view", "The view of the height being decided.", load(m.view))
+        .Counter("tc_pbft_commits_total", "Blocks committed through this replica.", load(m.commits))
+        .Counter("tc_pbft_view_changes_total", "Views entered beyond view 0.", load(m.view_changes))
+        .Counter("tc_pbft_evidence_total", "Equivocation evidence pairs seen.", load(m.evidence))
+        .Counter("tc_pbft_stage_errors_total",
+                 "Requests to the pool or the store that failed or went unanswered.",
+                 load(m.stage_errors));
+    return out.str();
+}
+
+struct PbftEvent {
+    uint64_t seq = 0;
+    std::string event;
+    uint64_t height = 0;
+    uint64_t view = 0;
+    wire::Hash hash{};
+};
+
+msgpack::sbuffer EncodeEvent(const PbftEvent& e) {
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_array(5);
+    p.pack_uint64(e.seq);
+    net::PackStr(p, e.event);
+    p.pack_uint64(e.height);
+    p.pack_uint64(e.view);
+    net::PackBin(p, e.hash);
+    return buf;
+}
+
+// The core plus everything around it that is not a socket of the loop.
+class Driver {
+  public:
+    Driver(const Options& opts, zmq::context_t& context, const ledger::Ledger& view, VoteLog& log,
+           const crypto::SecretKey& key, Metrics& metrics)
+        : m_opts(opts),
+          m_view(view),
+          m_log(log),
+          m_key(key),
+          m_metrics(metrics),
+          m_pool(context, util::RunEndpoint(opts.common.datadir, "pool"),
+                 milliseconds(opts.stage_timeout_ms)),
+          m_store(context, util::RunEndpoint(opts.common.datadir, "store"),
+                  milliseconds(opts.stage_timeout_ms)),
+          m_replica(MakeConfig(opts, view), key) {
+        m_dispatcher.Add("ping", [](uint64_t id, const msgpack::object_array&) {
+            return net::EncodeResult(id, [](Packer& p) { net::PackStr(p, "pong"); });
+        });
+        m_dispatcher.Add("status",
+                         [this](uint64_t id, const msgpack::object_array&) { return Status(id); });
+        m_dispatcher.Add("evidence", [this](uint64_t id, const msgpack::object_array&) {
+            return net::EncodeResult(id, [this](Packer& p) {
+                p.pack_array(static_cast<uint32_t>(m_evidence.size()));
+                for (const auto& e : m_evidence) {
+                    p.pack_array(2);
+                    net::PackBin(p, e.first);
+                    net::PackBin(p, e.second);
+                }
+            });
+        });
+    }
+
+    // Restores the votes of an earlier run and starts deciding the height
+    // after the ledger's tip.
+    util::Status Start() {
+        TC_TRY(info, ReadHeightInfo());
+        m_replica.Restore(m_log.records());
+        log::Info("deciding height {} as {} of {} (vote log: {} records)", info.height,
+                  info.self ? "masternode " + std::to_string(*info.self) : "an observer",
+                  info.set.size(), m_log.records().size());
+        return Execute(m_replica.Start(info));
+    }
+
+    msgpack::sbuffer Handle(util::ByteView body) { return m_dispatcher.Handle(body); }
+
+    // The events to publish, taken.
+    std::vector<PbftEvent> TakeEvents() { return std::exchange(m_events, {}); }
+
+    // A message of the pool's event stream: an accepted transaction is work.
+    util::Status PoolEvent(const std::vector<zmq::message_t>& parts) {
+        if (parts.size() != 2 || parts[0].to_string_view() != "tx") return {};
+        try {
+            auto handle =
+                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
+            const msgpack::object& o = handle.get();
+            if (o.type != Type::ARRAY || o.via.array.size != 4 ||
+                o.via.array.ptr[1].type != Type::STR ||
+                net::StrView(o.via.array.ptr[1]) != "accepted") {
+                return {};
+            }
+        } catch (const std::exception&) {
+            return {};
+        }
+        m_ask_pool_at = Clock::now();  // a waiting proposal asks again at once
+        return Step(WorkPending{});
+    }
+
+    // A message of the store's event stream: a block we did not commit
+    // ourselves moves us on.
+    util::Status StoreEvent(const std::vector<zmq::message_t>& parts) {
+        if (parts.size() != 2 || parts[0].to_string_view() != "block") return {};
+        uint64_t height = 0;
+        try {
+            auto handle =
+                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
+            const msgpack::object& o = handle.get();
+            if (o.type != Type::ARRAY || o.via.array.size != 3 ||
+                o.via.array.ptr[1].type != Type::POSITIVE_INTEGER) {
+                return {};
+            }
+            height = o.via.array.ptr[1].via.u64;
+        } catch (const std::exception&) {
+            return {};
+        }
+        if (height < m_replica.height()) return {};
+        return CatchUpWithLedger();
+    }
+
+    // Fires due timers and retries what a stage did not answer.
+    util::Status Tick() {
+        const auto now = Clock::now();
+        for (auto it = m_timers.begin(); it != m_timers.end();) {
+            if (it->second > now) {
+                ++it;
+                continue;
+            }
+            const uint64_t id = it->first;
+            it = m_timers.erase(it);
+            TC_CHECK(Step(TimerFired{id}));
+            it = m_timers.begin();  // the step may have changed the timers
+        }
+        return Progress();
+    }
+
+    // How long the loop may sleep.
+    milliseconds Timeout() const {
+        std::optional<Clock::time_point> next;
+        auto consider = [&](Clock::time_point t) {
+            if (!next || t < *next) next = t;
+        };
+        for (const auto& [id, at] : m_timers) consider(at);
+        if (!m_commits.empty() || !m_validations.empty()) consider(m_retry_at);
+        if (m_proposal) consider(m_ask_pool_at);
+        return next ? net::TimeLeft(*next) : milliseconds(-1);
+    }
+
+  private:
+    static Config MakeConfig(const Options& opts, const ledger::Ledger& view) {
+        Config c;
+        c.chain_id = wire::ChainId(view.genesis());
+        c.base_timeout_ms = view.genesis().timeout_base_ms;
+        c.max_timeout_ms = view.genesis().timeout_max_ms;
+        c.resend_ms = opts.run_resend_ms;
+        return c;
+    }
+
+    // What the core needs for the height after the ledger's tip.
+    util::Result<HeightInfo> ReadHeightInfo() {
+        TC_TRY(status, m_view.GetStatus());
+        HeightInfo info;
+        info.height = status.height + 1;
+        info.prev_hash = status.tip_hash;
+        TC_TRY(set, m_view.GetMasternodes(info.height));
+        info.set = ledger::Keys(set);
+        for (uint32_t i = 0; i < info.set.size(); ++i) {
+            if (info.set[i] == m_key.public_key()) info.self = i;
+        }
+        m_tip_time_ms = status.tip_time_ms;
+        return info;
+    }
+
+    // Moves the core to the ledger's tip when the ledger is ahead of it.
+    util::Status CatchUpWithLedger() {
+        TC_TRY(info, ReadHeightInfo());
+        if (info.height <= m_replica.height()) return {};
+        log::Info("the ledger is at {}: deciding {}", info.height - 1, info.height);
+        Forget(info.height);
+        return Step(HeightCommitted{info});
+    }
+
+    // Drops what was pending for heights below `height`.
+    void Forget(uint64_t height) {
+        if (m_proposal && m_proposal->height < height) m_proposal.reset();
+        std::erase_if(m_validations, [&](const ValidateBlock& v) { return v.height < height; });
+        std::erase_if(m_commits, [&](const Commit& c) { return c.block.header.height < height; });
+    }
+
+    util::Status Step(const Input& input) { return Execute(m_replica.Step(input)); }
+
+    // Carries out the core's actions in order, then whatever they made
+    // possible (Progress).
+    util::Status Execute(const std::vector<Action>& actions) {
+        for (const Action& action : actions) {
+            if (const auto* p = std::get_if<Persist>(&action)) {
+                TC_CHECK(m_log.Append(p->record));
+                continue;
+            }
+            if (m_log.dirty()) TC_CHECK(m_log.Sync());  // durable before anything leaves
+            TC_CHECK(Carry(action));
+        }
+        if (m_log.dirty()) TC_CHECK(m_log.Sync());
+        UpdateGauges();
+        return {};
+    }
+
+    util::Status Carry(const Action& action) {
+        if (const auto* t = std::get_if<SetTimer>(&action)) {
+            m_timers[t->id] = Clock::now() + milliseconds(t->delay_ms);
+        } else if (const auto* c = std::get_if<CancelTimer>(&action)) {
+            m_timers.erase(c->id);
+        } else if (const auto* pb = std::get_if<ProposeBlock>(&action)) {
+            m_proposal = *pb;
+            m_ask_pool_at = Clock::now();
+        } else if (const auto* vb = std::get_if<ValidateBlock>(&action)) {
+            m_validations.push_back(*vb);
+        } else if (const auto* c = std::get_if<Commit>(&action)) {
+            m_commits.push_back(*c);
+        } else if (const auto* e = std::get_if<Evidence>(&action)) {
+            m_metrics.evidence.fetch_add(1, std::memory_order_relaxed);
+            if (m_evidence.size() >= m_opts.max_evidence && !m_evidence.empty()) {
+                m_evidence.pop_front();
+            }
+            if (m_opts.max_evidence > 0) m_evidence.emplace_back(e->first, e->second);
+            log::Warn("equivocation evidence at height {} ({} pairs kept)", m_replica.height(),
+                      m_evidence.size());
+            Emit("evidence", m_replica.height(), m_replica.view(), {});
+        } else if (std::holds_alternative<Broadcast>(action) ||
+                   std::holds_alternative<SendTo>(action) ||
+                   std::holds_alternative<SendDecided>(action) ||
+                   std::holds_alternative<CatchUp>(action)) {
+            // No tc-p2p yet: with n = 1 there is no one else.
+        }
+        return {};
+    }
+
+    // Commits, validations and the proposal, as far as the stages answer.
+    util::Status Progress() {
+        const auto now = Clock::now();
+        if (now >= m_retry_at) {
+            while (!m_commits.empty()) {
+                auto done = ApplyFront();
+                if (!done) return std::move(done).error();
+                if (!*done) break;
+            }
+            while (m_commits.empty() && !m_validations.empty()) {
+                auto done = ValidateFront();
+                if (!done) return std::move(done).error();
+                if (!*done) break;
+            }
+        }
+        if (m_commits.empty() && m_proposal && Clock::now() >= m_ask_pool_at) {
+            TC_CHECK(AskPool());
+        }
+        return {};
+    }
+
+    void StageFailed(std::string_view what, const util::Error& error) {
+        m_metrics.stage_errors.fetch_add(1, std::memory_order_relaxed);
+        log::Warn("{}: {} (again in {} ms)", what, error.message, m_opts.retry_ms);
+        m_retry_at = Clock::now() + milliseconds(m_opts.retry_ms);
+    }
+
+    // The store's apply of the first pending commit. false: not yet (asked
+    // again after --retry-ms).
+    util::Result<bool> ApplyFront() {
+        const Commit& c = m_commits.front();
+        const uint64_t height = c.block.header.height;
+        const wire::Hash hash = wire::BlockHash(c.block.header);
+        auto reply = m_store.Call("apply", [&](Packer& p) {
+            p.pack_array(2);
+            net::PackBin(p, wire::Encode(c.block));
+            net::PackBin(p, wire::Encode(c.cert));
+        });
+        if (!reply) {
+            // Committed meanwhile by someone else (an import), or refused?
+            TC_TRY(status, m_view.GetStatus());
+            if (status.height < height) {
+                StageFailed("store: apply of block " + std::to_string(height), reply.error());
+                return false;
+            }
+            TC_TRY(stored, m_view.GetBlock(height));
+            if (wire::BlockHash(stored.header) != hash) {
+                log::Error("block {}: the ledger holds another block than the one we committed",
+                           height);
+            }
+        }
+        log::Info("committed block {} ({} txs, view {}) {}", height, c.block.txs.size(),
+                  c.cert.view, util::ToHex(hash));
+        m_metrics.commits.fetch_add(1, std::memory_order_relaxed);
+        Emit("committed", height, c.cert.view, hash);
+        m_commits.pop_front();
+        TC_TRY(info, ReadHeightInfo());
+        Forget(info.height);
+        if (m_opts.compact_every > 0 && info.height % m_opts.compact_every == 0) {
+            TC_CHECK(m_log.Compact(info.height));
+        }
+        TC_CHECK(Step(HeightCommitted{info}));
+        return true;
+    }
+
+    util::Result<bool> ValidateFront() {
+        const ValidateBlock v = m_validations.front();
+        const wire::BlockHeader& h = v.block.header;
+        bool valid = true;
+        if (h.timestamp_ms < m_tip_time_ms) {
+            log::Warn("block {} refused: its time {} is before the tip's {}", v.height,
+                      h.timestamp_ms, m_tip_time_ms);
+            valid = false;
+        } else if (h.timestamp_ms > WallMs() + m_opts.max_clock_skew_ms) {
+            log::Warn("block {} refused: its time {} is more than {} ms ahead of ours", v.height,
+                      h.timestamp_ms, m_opts.max_clock_skew_ms);
+            valid = false;
+        } else {
+            auto reply = m_pool.Call("validate", [&](Packer& p) {
+                p.pack_array(1);
+                net::PackBin(p, wire::Encode(v.block));
+            });
+            if (!reply) {
+                StageFailed("pool: validate of block " + std::to_string(v.height), reply.error());
+                return false;
+            }
+            valid = false;
+            if (reply->type == Type::MAP) {
+                for (const auto& kv : reply->via.map) {
+                    if (kv.key.type == Type::STR && net::StrView(kv.key) == "valid" &&
+                        kv.val.type == Type::BOOLEAN) {
+                        valid = kv.val.via.boolean;
+                    }
+                }
+            }
+            if (!valid) log::Warn("block {} refused by the pool", v.height);
+        }
+        m_validations.pop_front();
+        TC_CHECK(Step(BlockValidated{v.height, v.digest, valid}));
+        return true;
+    }
+
+    // Asks the pool for the proposal's transactions; an empty answer at
+    // view 0 waits for an accepted transaction (PoolEvent) or a second.
+    util::Status AskPool() {
+        const ProposeBlock pb = *m_proposal;
+        const wire::Genesis& g = m_view.genesis();
+        const uint64_t max_bytes =
+            g.max_block_bytes > kHeaderRoom ? g.max_block_bytes - kHeaderRoom : g.max_block_bytes;
+        auto reply = m_pool.Call("propose", [&](Packer& p) {
+            p.pack_array(2);
+            p.pack_uint64(g.max_block_txs);
+            p.pack_uint64(max_bytes);
+        });
+        if (!reply || reply->type != Type::ARRAY) {
+            m_metrics.stage_errors.fetch_add(1, std::memory_order_relaxed);
+            log::Warn("pool: propose: {} (again in {} ms)",
+                      reply ? "reply is not an array" : reply.error().message, m_opts.retry_ms);
+            m_ask_pool_at = Clock::now() + milliseconds(m_opts.retry_ms);
+            return {};
+        }
+        wire::Block block;
+        for (const auto& o : reply->via.array) {
+            if (o.type != Type::BIN) continue;
+            auto tx = wire::DecodeTransaction(net::BinView(o));
+            if (!tx) {
+                log::Warn("pool: propose: {}", tx.error().message);
+                continue;
+            }
+            block.txs.push_back(std::move(*tx));
+        }
+        if (block.txs.empty() && pb.view == 0) {
+            m_ask_pool_at = Clock::now() + std::chrono::seconds(1);
+            return {};
+        }
+        TC_TRY(info, ReadHeightInfo());
+        if (info.height != pb.height) {  // the ledger moved on: the core will hear of it
+            m_proposal.reset();
+            return CatchUpWithLedger();
+        }
+        block.header.height = pb.height;
+        block.header.prev_hash = info.prev_hash;
+        block.header.view = pb.view;
+        block.header.timestamp_ms = std::max(WallMs(), m_tip_time_ms);
+        block.header.proposer = pb.proposer;
+        block.header.tx_root = wire::TxRoot(block.txs);
+        block.header.mnset_hash = consensus::MasternodeSetHash(info.set);
+        m_proposal.reset();
+        log::Debug("proposing block {} view {} with {} txs", pb.height, pb.view, block.txs.size());
+        return Step(ProposalReady{std::move(block)});
+    }
+
+    void Emit(std::string event, uint64_t height, uint64_t view, const wire::Hash& hash) {
+        m_events.push_back({m_next_seq++, std::move(event), height, view, hash});
+    }
+
+    void UpdateGauges() {
+        const Stats& s = m_replica.stats();
+        if (s.view_changes > m_last_view_changes) {
+            m_last_view_changes = s.view_changes;
+            Emit("view-change", m_replica.height(), m_replica.view(), {});
+        }
+        m_metrics.height.store(m_replica.height(), std::memory_order_relaxed);
+        m_metrics.view.store(m_replica.view(), std::memory_order_relaxed);
+        m_metrics.view_changes.store(s.view_changes, std::memory_order_relaxed);
+    }
+
+    std::string_view Waiting() const {
+        if (!m_commits.empty()) return "store";
+        if (!m_validations.empty()) return "validation";
+        if (m_proposal) return "transactions";
+        return "votes";
+    }
+
+    msgpack::sbuffer Status(uint64_t id) {
+        return net::EncodeResult(id, [this](Packer& p) {
+            const consensus::Quorum q = m_replica.quorum();
+            const Stats& s = m_replica.stats();
+            auto self = SelfIndex();
+            p.pack_map(13);
+            net::PackStr(p, "height");
+            p.pack_uint64(m_replica.height());
+            net::PackStr(p, "view");
+            p.pack_uint64(m_replica.view());
+            net::PackStr(p, "primary");
+            p.pack_uint64(q.n == 0 ? 0 : (m_replica.height() + m_replica.view()) % q.n);
+            net::PackStr(p, "self");
+            if (self) {
+                p.pack_uint64(*self);
+            } else {
+                p.pack_nil();
+            }
+            net::PackStr(p, "n");
+            p.pack_uint64(q.n);
+            net::PackStr(p, "f");
+            p.pack_uint64(q.f);
+            net::PackStr(p, "quorum");
+            p.pack_uint64(q.q);
+            net::PackStr(p, "committed");
+            p.pack_uint64(m_replica.height() - 1);
+            net::PackStr(p, "view_changes");
+            p.pack_uint64(s.view_changes);
+            net::PackStr(p, "commits");
+            p.pack_uint64(m_metrics.commits.load(std::memory_order_relaxed));
+            net::PackStr(p, "evidence");
+            p.pack_uint64(s.evidence);
+            net::PackStr(p, "waiting");
+            net::PackStr(p, Waiting());
+            net::PackStr(p, "vote_log_bytes");
+            p.pack_uint64(m_log.size_bytes());
+        });
+    }
+
+    // Our index in the set of the height being decided, if any.
+    std::optional<uint64_t> SelfIndex() {
+        auto set = m_view.GetMasternodes(m_replica.height());
+        if (!set) return std::nullopt;
+        for (uint64_t i = 0; i < set->size(); ++i) {
+            if ((*set)[i].key == m_key.public_key()) return i;
+        }
+        return std::nullopt;
+    }
+
+    const Options& m_opts;
+    const ledger::Ledger& m_view;
+    VoteLog& m_log;
+    const crypto::SecretKey& m_key;
+    Metrics& m_metrics;
+    net::Client m_pool;
+    net::Client m_store;
+    Replica m_replica;
+    net::Dispatcher m_dispatcher;
+
+    std::map<uint64_t, Clock::time_point> m_timers;
+    std::optional<ProposeBlock> m_proposal;
+    Clock::time_point m_ask_pool_at = Clock::now();
+    std::deque<ValidateBlock> m_validations;
+    std::deque<Commit> m_commits;
+    Clock::time_point m_retry_at = Clock::now();
+    uint64_t m_tip_time_ms = 0;
+    std::deque<std::pair<util::Bytes, util::Bytes>> m_evidence;
+    std::vector<PbftEvent> m_events;
+    uint64_t m_next_seq = 1;
+    uint64_t m_last_view_changes = 0;
+};
+
+void Publish(zmq::socket_t& events, const std::vector<PbftEvent>& batch) {
+    for (const auto& e : batch) {
+        events.send(zmq::buffer(kTopic), zmq::send_flags::sndmore);
+        events.send(net::ToMessage(EncodeEvent(e)), zmq::send_flags::none);
+    }
+}
+
+std::string KeyPath(const Options& opts) {
+    return opts.key_file.empty() ? opts.common.datadir + "/masternode.key" : opts.key_file;
+}
+
+// A client of this datadir's tc-pbft run.
+class Client : public net::Client {
+  public:
+    explicit Client(const Options& opts)
+        : net::Client(util::RunEndpoint(opts.common.datadir, "pbft"),
+                      milliseconds(opts.timeout_ms)) {}
+};
+
+}  // namespace
+
+util::Status RunDaemon(const Options& opts) {
+    const std::string& datadir = opts.common.datadir;
+    net::SignalFd signals;
+    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
+    std::optional<crypto::SecureBuffer> passphrase;
+    if (!opts.passphrase_file.empty()) {
+        TC_TRY(secret, crypto::ReadPassphraseFile(opts.passphrase_file));
+        passphrase = std::move(secret);
+    }
+    TC_TRY(key, crypto::ReadKeyFile(KeyPath(opts), passphrase ? &*passphrase : nullptr));
+    TC_TRY(view, ledger::Ledger::OpenReadOnly(util::LedgerDir(datadir)));
+    size_t dropped = 0;
+    TC_TRY(log, VoteLog::Open(datadir + "/pbft/votes.log", &dropped));
+    if (dropped > 0) log::Warn("{}: dropped a torn last record ({} bytes)", log.path(), dropped);
+    TC_CHECK(net::MakeRunDir(datadir));
+    Metrics metrics;
+    std::unique_ptr<net::MetricsServer> metrics_server;
+    if (!opts.metrics_listen.empty()) {
+        TC_TRY(server, net::MetricsServer::Start(opts.metrics_listen,
+                                                 [&metrics] { return RenderMetrics(metrics); }));
+        metrics_server = std::move(server);
+        log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
+                  metrics_server->port());
+    }
+    const std::string requests_ep = util::RunEndpoint(datadir, "pbft");
+    const std::string events_ep = util::RunEndpoint(datadir, "pbft-events");
+    util::Status outcome;
+    {
+        zmq::context_t context;
+        zmq::socket_t router(context, zmq::socket_type::router);
+        zmq::socket_t events(context, zmq::socket_type::xpub);
+        zmq::socket_t pool_events(context, zmq::socket_type::sub);
+        zmq::socket_t store_events(context, zmq::socket_type::sub);
+        try {
+            router.set(zmq::sockopt::linger, 0);
+            router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
+            events.set(zmq::sockopt::linger, 0);
+            events.set(zmq::sockopt::xpub_welcome_msg, std::string(kWelcome));
+            router.bind(requests_ep);
+            events.bind(events_ep);
+            for (auto* sub : {&pool_events, &store_events}) {
+                sub->set(zmq::sockopt::linger, 0);
+                sub->set(zmq::sockopt::subscribe, "");
+            }
+            pool_events.connect(util::RunEndpoint(datadir, "pool-events"));
+            store_events.connect(util::RunEndpoint(datadir, "store-events"));
+        } catch (const zmq::error_t& e) {
+            return MakeError(Errc::kIo, requests_ep + ": " + e.what());
+        }
+        Driver driver(opts, context, *view, log, key, metrics);
+        outcome = driver.Start();
+        if (outcome) {
+            log::Info("serving {} (events {})", requests_ep, events_ep);
+            net::Notify(net::Lifecycle::kReady);
+        }
+        Publish(events, driver.TakeEvents());
+        std::vector<zmq::message_t> parts;
+        while (outcome) {
+            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                                       {events.handle(), 0, ZMQ_POLLIN, 0},
+                                       {pool_events.handle(), 0, ZMQ_POLLIN, 0},
+                                       {store_events.handle(), 0, ZMQ_POLLIN, 0},
+                                       {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
+            net::Poll(items, 5, driver.Timeout());
+            if ((items[4].revents & ZMQ_POLLIN) && signals.Read() != 0) {
+                log::Info("signal: stopping");
+                break;
+            }
+            if (items[0].revents & ZMQ_POLLIN) {
+                (void)net::ServeRequest(router,
+                                        [&](util::ByteView body) { return driver.Handle(body); });
+            }
+            if (items[1].revents & ZMQ_POLLIN) {
+                zmq::message_t sub;  // subscriptions: drained so they do not queue up
+                while (events.recv(sub, zmq::recv_flags::dontwait)) {
+                }
+            }
+            if (items[2].revents & ZMQ_POLLIN) {
+                while (outcome && zmq::recv_multipart(pool_events, std::back_inserter(parts),
+                                                      zmq::recv_flags::dontwait)) {
+                    outcome = driver.PoolEvent(parts);
+                    parts.clear();
+                }
+            }
+            if (items[3].revents & ZMQ_POLLIN) {
+                while (outcome && zmq::recv_multipart(store_events, std::back_inserter(parts),
+                                                      zmq::recv_flags::dontwait)) {
+                    outcome = driver.StoreEvent(parts);
+                    parts.clear();
+                }
+            }
+            if (outcome) outcome = driver.Tick();
+            Publish(events, driver.TakeEvents());
+        }
+        net::Notify(net::Lifecycle::kStopping);
+    }
+    metrics_server.reset();
+    if (!outcome) {
+        log::Error("stopping: {}", outcome.error().message);
+        return outcome;
+    }
+    log::Info("stopped");
+    return {};
+}
+
+// --- the clients -----------------------------------------------------------
+
+namespace {
+
+// msgpack as JSON: bins as hex, maps with string keys.
+nlohmann::json ToJson(const msgpack::object& o) {
+    switch (o.type) {
+        case Type::NIL:
+            return nullptr;
+        case Type::BOOLEAN:
+            return o.via.boolean;
+        case Type::POSITIVE_INTEGER:
+            return o.via.u64;
+        case Type::NEGATIVE_INTEGER:
+            return o.via.i64;
+        case Type::STR:
+            return std::string(net::StrView(o));
+        case Type::BIN:
+            return util::ToHex(net::BinView(o));
+        case Type::ARRAY: {
+            nlohmann::json a = nlohmann::json::array();
+            for (const auto& e : o.via.array) a.push_back(ToJson(e));
+            return a;
+        }
+        case Type::MAP: {
+            nlohmann::json m = nlohmann::json::object();
+            for (const auto& kv : o.via.map) {
+                m[kv.key.type == Type::STR ? std::string(net::StrView(kv.key)) : "?"] =
+                    ToJson(kv.val);
+            }
+            return m;
+        }
+        default:
+            return nullptr;
+    }
+}
+
+}  // namespace
+
+util::Status PingDaemon(const Options& opts, std::ostream& out) {
+    Client client(opts);
+    TC_CHECK(client.Ping());
+    out << "pong\n";
+    return {};
+}
+
+util::Status PrintStatus(const Options& opts, std::ostream& out) {
+    Client client(opts);
+    TC_TRY(reply, client.Call("status"));
+    if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
+    nlohmann::json j = ToJson(reply);
+    if (opts.common.json) {
+        out << j.dump() << "\n";
+        return {};
+    }
+    for (const auto& [key, v] : j.items()) {
+        out << key << std::string(key.size() < 15 ? 15 - key.size() : 1, ' ')
+            << (v.is_null()     ? std::string("-")
+                : v.is_string() ? v.get<std::string>()
+                                : v.dump())
+            << "\n";
+    }
+    return {};
+}
+
+util::Status PrintEvidence(const Options& opts, std::ostream& out) {
+    Client client(opts);
+    TC_TRY(reply, client.Call("evidence"));
+    if (reply.type != Type::ARRAY) {
+        return MakeError(Errc::kInvalid, "evidence: reply is not an array");
+    }
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& e : reply.via.array) {
+        if (e.type != Type::ARRAY || e.via.array.size != 2 ||
+            e.via.array.ptr[0].type != Type::BIN || e.via.array.ptr[1].type != Type::BIN) {
+            return MakeError(Errc::kInvalid, "evidence: unreadable entry");
+        }
+        all.push_back({{"first", util::ToHex(net::BinView(e.via.array.ptr[0]))},
+                       {"second", util::ToHex(net::BinView(e.via.array.ptr[1]))}});
+    }
+    if (opts.common.json) {
+        out << all.dump() << "\n";
+    } else {
+        for (const auto& e : all) out << e.dump() << "\n";
+    }
+    return {};
+}
+
+util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& err) {
+    net::SignalFd signals;
+    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
+    const std::string endpoint = util::RunEndpoint(opts.common.datadir, "pbft-events");
+    zmq::context_t context;
+    zmq::socket_t sub(context, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::linger, 0);
+    sub.set(zmq::sockopt::subscribe, "");
+    sub.connect(endpoint);
+    std::optional<uint64_t> last;
+    while (true) {
+        zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
+                                   {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
+        net::Poll(items, 2, milliseconds(-1));
+        if ((items[1].revents & ZMQ_POLLIN) && signals.Read() != 0) return {};
+        if (!(items[0].revents & ZMQ_POLLIN)) continue;
+        std::vector<zmq::message_t> parts;
+        (void)zmq::recv_multipart(sub, std::back_inserter(parts));
+        if (parts.size() == 1 && parts[0].to_string_view() == kWelcome) {
+            err << "tc-pbft: watch: connected to " << endpoint << std::endl;
+            continue;
+        }
+        if (parts.size() != 2 || parts[0].to_string_view() != kTopic) {
+            err << "tc-pbft: warning: unknown event of " << parts.size() << " frames" << std::endl;
+            continue;
+        }
+        try {
+            auto handle =
+                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
+            const msgpack::object& o = handle.get();
+            if (o.type != Type::ARRAY || o.via.array.size != 5 ||
+                o.via.array.ptr[0].type != Type::POSITIVE_INTEGER ||
+                o.via.array.ptr[1].type != Type::STR ||
+                o.via.array.ptr[2].type != Type::POSITIVE_INTEGER ||
+                o.via.array.ptr[3].type != Type::POSITIVE_INTEGER ||
+                o.via.array.ptr[4].type != Type::BIN) {
+                throw std::runtime_error("expected [seq, event, height, view, hash]");
+            }
+            const uint64_t seq = o.via.array.ptr[0].via.u64;
+            if (last && seq > *last + 1) {
+                err << "tc-pbft: warning: missed " << (seq - *last - 1) << " events before seq "
+                    << seq << std::endl;
+            }
+            last = seq;
+            nlohmann::json j = {{"seq", seq},
+                                {"event", std::string(net::StrView(o.via.array.ptr[1]))},
+                                {"height", o.via.array.ptr[2].via.u64},
+                                {"view", o.via.array.ptr[3].via.u64},
+                                {"hash", util::ToHex(net::BinView(o.via.array.ptr[4]))}};
+            out << j.dump() << std::endl;
+        } catch (const std::exception& ex) {
+            err << "tc-pbft: warning: unreadable event: " << ex.what() << std::endl;
+        }
+    }
+}
+
+}  // namespace tc::pbft
