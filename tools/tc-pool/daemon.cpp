@@ -204,6 +204,7 @@ util::Status RunDaemon(const Options& opts) {
     RequestLimits request_limits;
     request_limits.max_submit = opts.max_submit;
     request_limits.max_list = opts.max_list;
+    request_limits.verify_threads = opts.verify_threads;
     TC_TRY(requests, Requests::Create(*view, limits, request_limits));
     // After the SignalFd (its thread inherits the blocked signals).
     std::unique_ptr<net::MetricsServer> metrics_server;

@@ -47,6 +47,11 @@ void SetupCli(CLI::App& app, Options& opts) {
     AddBound(run, "--max-submit", opts.max_submit, "most transactions in one submit request", 1,
              kMillion);
     AddBound(run, "--max-list", opts.max_list, "most entries in one list reply", 1, kMillion);
+    run->add_option("--verify-threads", opts.verify_threads,
+                    "threads checking witness signatures (0: one per core)")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(0u, 1024u));
     AddBound(run, "--store-timeout-ms", opts.store_timeout_ms,
              "how long to wait for tc-store run's since", 1, kHourMs);
     run->add_option("--metrics-listen", opts.metrics_listen,

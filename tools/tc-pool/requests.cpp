@@ -73,7 +73,8 @@ Requests::Requests(const ledger::Ledger& view, ChainState chain, const Limits& p
       m_chain(std::move(chain)),
       m_pool(pool_limits),
       m_limits(limits),
-      m_dispatcher(UnpackLimitsOf(limits)) {
+      m_dispatcher(UnpackLimitsOf(limits)),
+      m_workers(limits.verify_threads) {
     m_dispatcher.OnRequest([this](std::string_view method) { m_metrics.requests.Add(method); });
     UpdateGauges();
     // In this order in the unknown-method error.
@@ -195,25 +196,36 @@ msgpack::sbuffer Requests::Submit(uint64_t id, const Params& params) {
         std::string reason;
         std::string detail;
     };
-    std::vector<Outcome> outcomes;
-    outcomes.reserve(params.size);
+    // The ledger's rules first, one tx after the other; then the witness
+    // signatures of what passed, on all cores; then into the pool in order.
+    std::vector<Checked> checked;
+    checked.reserve(params.size);
+    std::vector<size_t> to_verify;
     for (uint32_t i = 0; i < params.size; ++i) {
-        auto checked = CheckTx(m_chain, m_lookup, BinView(params.ptr[i]));
-        if (!checked) return Failed(id, "submit", checked.error());
-        Outcome out;
-        Entry& entry = checked->entry;
-        if (!checked->refusal || checked->refusal->reason != kMalformed) out.txid = entry.txid;
+        auto c = CheckTx(m_chain, m_lookup, BinView(params.ptr[i]));
+        if (!c) return Failed(id, "submit", c.error());
         // A pooled txid is already-known without checking its signatures
         // again (Add says so).
-        if (!checked->refusal && m_pool.Find(entry.txid) == nullptr) {
-            // Inline for now: see the caveat in requests.h.
-            checked->refusal = VerifyWitnesses(entry.tx, m_chain.chain_id);
-        }
-        if (checked->refusal) {
-            if (out.txid)
-                m_pool.Refuse(*out.txid, checked->refusal->reason, checked->refusal->detail);
-            out.reason = std::move(checked->refusal->reason);
-            out.detail = std::move(checked->refusal->detail);
+        if (!c->refusal && m_pool.Find(c->entry.txid) == nullptr) to_verify.push_back(i);
+        checked.push_back(std::move(*c));
+    }
+    std::vector<std::optional<Refusal>> bad(to_verify.size());
+    m_workers.ForEach(to_verify.size(), [&](size_t k) {
+        bad[k] = VerifyWitnesses(checked[to_verify[k]].entry.tx, m_chain.chain_id);
+    });
+    for (size_t k = 0; k < to_verify.size(); ++k) {
+        if (bad[k]) checked[to_verify[k]].refusal = std::move(bad[k]);
+    }
+    std::vector<Outcome> outcomes;
+    outcomes.reserve(params.size);
+    for (Checked& c : checked) {
+        Outcome out;
+        Entry& entry = c.entry;
+        if (!c.refusal || c.refusal->reason != kMalformed) out.txid = entry.txid;
+        if (c.refusal) {
+            if (out.txid) m_pool.Refuse(*out.txid, c.refusal->reason, c.refusal->detail);
+            out.reason = std::move(c.refusal->reason);
+            out.detail = std::move(c.refusal->detail);
         } else {
             const wire::Hash txid = entry.txid;
             AddResult added = m_pool.Add(std::move(entry));
@@ -369,6 +381,7 @@ msgpack::sbuffer Requests::Validate(uint64_t id, const Params& params) {
         state.final_set = m_chain.final_set;
         state.unlocked = m_chain.unlocked;
         const ledger::RuleContext ctx{m_chain.genesis, m_chain.chain_id};
+        std::vector<size_t> to_verify;
         for (size_t i = 0; i < block->txs.size(); ++i) {
             const wire::Transaction& tx = block->txs[i];
             const std::string field = "tx[" + std::to_string(i) + "]";
@@ -384,9 +397,18 @@ msgpack::sbuffer Requests::Validate(uint64_t id, const Params& params) {
                 ++reused;
                 continue;
             }
-            ++verified;
-            if (auto bad = VerifyWitnesses(tx, m_chain.chain_id)) {
-                return refuse(bad->reason, field + ": " + bad->detail);
+            to_verify.push_back(i);
+        }
+        // The rest on all cores; the lowest failing tx is the one named.
+        verified = to_verify.size();
+        std::vector<std::optional<Refusal>> bad(to_verify.size());
+        m_workers.ForEach(to_verify.size(), [&](size_t k) {
+            bad[k] = VerifyWitnesses(block->txs[to_verify[k]], m_chain.chain_id);
+        });
+        for (size_t k = 0; k < to_verify.size(); ++k) {
+            if (bad[k]) {
+                return refuse(bad[k]->reason,
+                              "tx[" + std::to_string(to_verify[k]) + "]: " + bad[k]->detail);
             }
         }
         return std::optional<Refusal>();

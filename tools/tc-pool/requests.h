@@ -30,9 +30,11 @@
 // Errors are "METHOD: REASON: detail" (net/envelope.h): bad-params, or
 // failed when the ledger cannot be read.
 //
-// Caveat: the witness signatures of submit and validate are verified inline,
-// on the loop's thread, one after the other. Spreading them over all cores
-// (worker threads behind inproc:// sockets, STYLE §6) is still to come.
+// The witness signatures of submit and validate are verified on all cores
+// (util::Workers, --verify-threads): a request's transactions are checked
+// against the ledger's rules one after the other on the loop's thread, then
+// the signatures of those that passed all at once, then they enter the pool
+// in the order given.
 #pragma once
 
 #include <cstdint>
@@ -48,13 +50,15 @@
 #include "protocol.h"
 #include "util/bytes.h"
 #include "util/result.h"
+#include "util/workers.h"
 
 namespace tc::pool {
 
 // Bounds of one request (flags of tc-pool run).
 struct RequestLimits {
-    uint64_t max_submit = 4096;  // transactions in one submit
-    uint64_t max_list = 10000;   // entries in one list reply, and its default limit
+    uint64_t max_submit = 4096;   // transactions in one submit
+    uint64_t max_list = 10000;    // entries in one list reply, and its default limit
+    unsigned verify_threads = 0;  // threads checking witness signatures; 0: one per core
 };
 
 class Requests {
@@ -110,6 +114,7 @@ class Requests {
     RequestLimits m_limits;
     Metrics m_metrics;
     net::Dispatcher m_dispatcher;
+    util::Workers m_workers;
     uint64_t m_next_seq = 1;
     // Handle's or BlockCommitted's `events` while they run.
     std::vector<protocol::TxEvent>* m_events = nullptr;
