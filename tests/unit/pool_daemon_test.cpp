@@ -274,16 +274,35 @@ TEST_F(PoolDaemonTest, FollowsCommittedBlocks) {
     EXPECT_EQ(At(Call("status").result(), "count").via.u64, 0u);
     EXPECT_EQ(At(Call("status").result(), "height").via.u64, 1u);
 
+    // Spending again what the chain spent is a double spend (a genesis
+    // allocation, and an output of a committed tx), not a missing input;
+    // an output that never existed is a missing input.
+    auto again = SubmitTx(Pay(alice, 1, 4, kCoin));
+    EXPECT_EQ(Str(again.result().via.array.ptr[0], "reason"), "double-spend");
+    EXPECT_NE(Str(again.result().via.array.ptr[0], "detail").find("was spent in the chain"),
+              std::string::npos);
+    auto bobs_out = m_ledger->GetUtxos(Addr(3), 10);
+    ASSERT_TRUE(bobs_out.ok());
+    ASSERT_FALSE(bobs_out->empty());
+    auto spend = Pay(bobs_out->front(), 3, 5, kCoin / 2);
+    Commit({spend});
+    auto twice = SubmitTx(Pay(bobs_out->front(), 3, 6, kCoin / 2));
+    EXPECT_EQ(Str(twice.result().via.array.ptr[0], "reason"), "double-spend");
+    ledger::Utxo never = bobs_out->front();
+    never.outpoint.vout = 7;
+    auto missing = SubmitTx(Pay(never, 3, 6, kCoin / 2));
+    EXPECT_EQ(Str(missing.result().via.array.ptr[0], "reason"), "missing-input");
+
     // Two blocks at once (a gap): both taken from the ledger, in order.
-    auto b2 = m_chain->Next({});
-    ASSERT_TRUE(m_ledger->ApplyBlock(b2.block, b2.cert, {}).ok());
     auto b3 = m_chain->Next({});
     ASSERT_TRUE(m_ledger->ApplyBlock(b3.block, b3.cert, {}).ok());
-    ASSERT_TRUE(m_requests->BlockCommitted(3, m_events).ok());
-    EXPECT_EQ(m_requests->height(), 3u);
+    auto b4 = m_chain->Next({});
+    ASSERT_TRUE(m_ledger->ApplyBlock(b4.block, b4.cert, {}).ok());
+    ASSERT_TRUE(m_requests->BlockCommitted(4, m_events).ok());
+    EXPECT_EQ(m_requests->height(), 4u);
     // A height not in the ledger yet is an error, and nothing moves.
-    EXPECT_FALSE(m_requests->BlockCommitted(5, m_events).ok());
-    EXPECT_EQ(m_requests->height(), 3u);
+    EXPECT_FALSE(m_requests->BlockCommitted(6, m_events).ok());
+    EXPECT_EQ(m_requests->height(), 4u);
 }
 
 TEST_F(PoolDaemonTest, ProposesAndValidatesReusingSignatures) {

@@ -102,6 +102,29 @@ util::Result<Checked> CheckTx(const ChainState& chain, const ledger::UtxoLookup&
     return out;
 }
 
+std::optional<Refusal> SpentInChain(const ledger::Ledger& view, const wire::Transaction& tx) {
+    for (size_t i = 0; i < tx.inputs.size(); ++i) {
+        const wire::OutPoint& in = tx.inputs[i];
+        if (view.GetUtxo(in)) continue;
+        // A genesis allocation's outpoint has no transaction behind it.
+        const wire::Genesis& g = view.genesis();
+        bool existed = in.vout < g.allocations.size() &&
+                       ledger::GenesisOutPoint(wire::ChainId(g), in.vout) == in;
+        if (!existed) {
+            auto where = view.GetTxLocation(in.txid);
+            if (!where) continue;
+            auto block = view.GetBlock(where->height);
+            existed = block && where->position < block->txs.size() &&
+                      in.vout < block->txs[where->position].outputs.size();
+        }
+        if (!existed) continue;
+        return Refusal{"double-spend", "tx.inputs[" + std::to_string(i) +
+                                           "]: " + util::ToHex(in.txid) + ":" +
+                                           std::to_string(in.vout) + " was spent in the chain"};
+    }
+    return std::nullopt;
+}
+
 std::optional<Refusal> VerifyWitnesses(const wire::Transaction& tx, const wire::Hash& chain_id) {
     auto ok = consensus::VerifyWitnesses(tx, chain_id);
     if (ok) return std::nullopt;

@@ -11,6 +11,8 @@
 //                      not own the input (wrong-owner), a retire is not
 //                      signed by its masternode (retire-wrong-key), or a
 //                      signature does not verify for this chain
+//   double-spend       an input was spent in the chain (SpentInChain: the
+//                      ledger's missing-input, refined)
 //   missing-input      an input is not in the UTXO set; pooled outputs are not
 //                      in it either, so a child of a pooled tx waits outside
 //   fee-too-low        below the genesis min_fee_rate x encoded size
@@ -86,6 +88,12 @@ struct Checked {
 // Error only when the lookup fails (the ledger cannot be read).
 util::Result<Checked> CheckTx(const ChainState& chain, const ledger::UtxoLookup& lookup,
                               util::ByteView encoded);
+
+// For a transaction refused as missing-input: the first input that the
+// chain created and spent already, as a double-spend refusal ("tx.inputs[1]:
+// TXID:VOUT was spent in the chain"); nothing when every missing input never
+// existed. Reads the ledger (a tx lookup and its block per missing input).
+std::optional<Refusal> SpentInChain(const ledger::Ledger& view, const wire::Transaction& tx);
 
 // The witness signatures of a decoded transaction for chain_id
 // (consensus::VerifyWitnesses): bad-signature naming the witness, or nothing.
