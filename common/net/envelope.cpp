@@ -181,4 +181,37 @@ msgpack::sbuffer Dispatcher::Handle(util::ByteView body) const {
                        "unknown method \"" + std::string(req.method) + "\" (" + known + ")");
 }
 
+nlohmann::json MsgpackToJson(const msgpack::object& o) {
+    using Type = msgpack::type::object_type;
+    switch (o.type) {
+        case Type::NIL:
+            return nullptr;
+        case Type::BOOLEAN:
+            return o.via.boolean;
+        case Type::POSITIVE_INTEGER:
+            return o.via.u64;
+        case Type::NEGATIVE_INTEGER:
+            return o.via.i64;
+        case Type::STR:
+            return std::string(StrView(o));
+        case Type::BIN:
+            return util::ToHex(BinView(o));
+        case Type::ARRAY: {
+            nlohmann::json a = nlohmann::json::array();
+            for (const auto& e : o.via.array) a.push_back(MsgpackToJson(e));
+            return a;
+        }
+        case Type::MAP: {
+            nlohmann::json m = nlohmann::json::object();
+            for (const auto& kv : o.via.map) {
+                m[kv.key.type == Type::STR ? std::string(StrView(kv.key)) : "?"] =
+                    MsgpackToJson(kv.val);
+            }
+            return m;
+        }
+        default:
+            return nullptr;
+    }
+}
+
 }  // namespace tc::net

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <msgpack.hpp>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,11 @@ void PackBin(Packer& p, util::ByteView b);
 // checked: check o.type first.
 util::ByteView BinView(const msgpack::object& o);
 std::string_view StrView(const msgpack::object& o);
+
+// A msgpack object as JSON, for the clients' --json output and tc-rpc: BIN
+// as lowercase hex, maps with string keys (others become "?"), EXT and
+// floats as null.
+nlohmann::json MsgpackToJson(const msgpack::object& o);
 
 // --- the client's side -----------------------------------------------------
 

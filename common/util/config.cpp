@@ -298,6 +298,14 @@ const CLI::Validator& DecimalUnsigned() {
     return kCheck;
 }
 
+CLI::Option* AddBound(CLI::App* cmd, const std::string& flag, uint64_t& value,
+                      const std::string& help, uint64_t lowest, uint64_t highest) {
+    return cmd->add_option(flag, value, help)
+        ->capture_default_str()
+        ->check(DecimalUnsigned())
+        ->check(CLI::Range(lowest, highest));
+}
+
 CLI::Option* WithEnv(CLI::Option* opt) {
     std::string env = "TC_";
     for (char c : opt->get_single_name()) {

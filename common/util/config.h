@@ -76,6 +76,12 @@ CLI::Option* WithEnv(CLI::Option* opt);
 //   app.add_option("--expiry", o.expiry)->check(DecimalUnsigned());
 const CLI::Validator& DecimalUnsigned();
 
+// A bound of a daemon or client (DESIGN §6: every bound is a flag): an
+// unsigned option in [lowest, highest], plain decimal, its default shown in
+// --help. Returns the option, so that it chains.
+CLI::Option* AddBound(CLI::App* cmd, const std::string& flag, uint64_t& value,
+                      const std::string& help, uint64_t lowest, uint64_t highest);
+
 // $HOME/.timecoin. Errc::kUsage when HOME is unset or empty.
 Result<std::string> DefaultDatadir();
 

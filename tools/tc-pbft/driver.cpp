@@ -676,43 +676,6 @@ util::Status RunDaemon(const Options& opts) {
 
 // --- the clients -----------------------------------------------------------
 
-namespace {
-
-// msgpack as JSON: bins as hex, maps with string keys.
-nlohmann::json ToJson(const msgpack::object& o) {
-    switch (o.type) {
-        case Type::NIL:
-            return nullptr;
-        case Type::BOOLEAN:
-            return o.via.boolean;
-        case Type::POSITIVE_INTEGER:
-            return o.via.u64;
-        case Type::NEGATIVE_INTEGER:
-            return o.via.i64;
-        case Type::STR:
-            return std::string(net::StrView(o));
-        case Type::BIN:
-            return util::ToHex(net::BinView(o));
-        case Type::ARRAY: {
-            nlohmann::json a = nlohmann::json::array();
-            for (const auto& e : o.via.array) a.push_back(ToJson(e));
-            return a;
-        }
-        case Type::MAP: {
-            nlohmann::json m = nlohmann::json::object();
-            for (const auto& kv : o.via.map) {
-                m[kv.key.type == Type::STR ? std::string(net::StrView(kv.key)) : "?"] =
-                    ToJson(kv.val);
-            }
-            return m;
-        }
-        default:
-            return nullptr;
-    }
-}
-
-}  // namespace
-
 util::Status PingDaemon(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_CHECK(client.Ping());
@@ -724,7 +687,7 @@ util::Status PrintStatus(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_TRY(reply, client.Call("status"));
     if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
-    nlohmann::json j = ToJson(reply);
+    nlohmann::json j = net::MsgpackToJson(reply);
     if (opts.common.json) {
         out << j.dump() << "\n";
         return {};

@@ -254,13 +254,7 @@ void SetupCli(CLI::App& app, Options& opts) {
         "clients, and the seeded byzantine network simulator that proves its core.");
     app.require_subcommand(1);
 
-    auto bound = [](CLI::App* cmd, const std::string& flag, uint64_t& value,
-                    const std::string& help, uint64_t lowest, uint64_t highest) {
-        cmd->add_option(flag, value, help)
-            ->capture_default_str()
-            ->check(util::DecimalUnsigned())
-            ->check(CLI::Range(lowest, highest));
-    };
+    const auto bound = &util::AddBound;
     constexpr uint64_t kHourMs = 3'600'000;
     auto* run = app.add_subcommand("run", "run the consensus daemon (sockets under DATADIR/run/)");
     run->add_option("--key", opts.key_file,

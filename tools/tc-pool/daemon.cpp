@@ -32,39 +32,6 @@ namespace {
 using Type = msgpack::type::object_type;
 using Clock = std::chrono::steady_clock;
 
-// msgpack as JSON: bins as hex, maps with string keys.
-nlohmann::json ToJson(const msgpack::object& o) {
-    switch (o.type) {
-        case Type::NIL:
-            return nullptr;
-        case Type::BOOLEAN:
-            return o.via.boolean;
-        case Type::POSITIVE_INTEGER:
-            return o.via.u64;
-        case Type::NEGATIVE_INTEGER:
-            return o.via.i64;
-        case Type::STR:
-            return std::string(net::StrView(o));
-        case Type::BIN:
-            return util::ToHex(net::BinView(o));
-        case Type::ARRAY: {
-            nlohmann::json a = nlohmann::json::array();
-            for (const auto& e : o.via.array) a.push_back(ToJson(e));
-            return a;
-        }
-        case Type::MAP: {
-            nlohmann::json m = nlohmann::json::object();
-            for (const auto& kv : o.via.map) {
-                m[kv.key.type == Type::STR ? std::string(net::StrView(kv.key)) : "?"] =
-                    ToJson(kv.val);
-            }
-            return m;
-        }
-        default:
-            return nullptr;
-    }
-}
-
 // A client of this datadir's tc-pool run.
 class Client : public net::Client {
   public:
@@ -302,7 +269,7 @@ util::Status PrintStatus(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_TRY(reply, client.Call("status"));
     if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
-    nlohmann::json j = ToJson(reply);
+    nlohmann::json j = net::MsgpackToJson(reply);
     if (opts.common.json) {
         out << j.dump() << "\n";
         return {};
@@ -356,7 +323,7 @@ util::Status PrintWhy(const Options& opts, std::ostream& out) {
         net::PackBin(p, *txid);
     }));
     if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "why: reply is not a map");
-    nlohmann::json j = ToJson(reply);
+    nlohmann::json j = net::MsgpackToJson(reply);
     j["txid"] = util::ToHex(*txid);
     if (opts.common.json) {
         out << j.dump() << "\n";
@@ -444,7 +411,7 @@ util::Status SubmitTxs(const Options& opts, std::istream& in, std::ostream& out)
             return MakeError(Errc::kInvalid, "submit: reply is not one result per tx");
         }
         for (const auto& r : reply.via.array) {
-            nlohmann::json j = ToJson(r);
+            nlohmann::json j = net::MsgpackToJson(r);
             const bool accepted = j.value("accepted", false);
             if (!accepted) ++refused;
             if (opts.common.json) {

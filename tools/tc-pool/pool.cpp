@@ -6,6 +6,7 @@
 
 namespace tc::pool {
 
+using util::AddBound;
 using util::Errc;
 using util::MakeError;
 
@@ -15,15 +16,6 @@ void AddTimeout(CLI::App* cmd, Options& opts) {
     cmd->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for the daemon's answer")
         ->capture_default_str()
         ->check(util::DecimalUnsigned());
-}
-
-// A bound: a decimal in [lowest, highest].
-void AddBound(CLI::App* cmd, const std::string& flag, uint64_t& value, const std::string& help,
-              uint64_t lowest, uint64_t highest) {
-    cmd->add_option(flag, value, help)
-        ->capture_default_str()
-        ->check(util::DecimalUnsigned())
-        ->check(CLI::Range(lowest, highest));
 }
 
 constexpr uint64_t kMillion = 1'000'000;
