@@ -281,7 +281,8 @@ nlohmann::json ReportJson(const Report& r) {
             {"fee_rate", r.fee_rate},
             {"split_rounds", r.split_rounds},
             {"split_txs", r.split_txs},
-            {"stream_reconnects", r.stream_reconnects}};
+            {"stream_reconnects", r.stream_reconnects},
+            {"committed_by_poll", r.polled}};
 }
 
 util::Status Run(const Options& opts, std::ostream& out, std::ostream& err) {
@@ -434,11 +435,21 @@ util::Status Run(const Options& opts, std::ostream& out, std::ostream& err) {
         last_submit = Clock::now();
         const auto deadline = last_submit + timeout;
         auto next_poll = Clock::now() + std::chrono::seconds(1);
+        size_t seen = commits();
+        auto last_progress = Clock::now();
         while (commits() < accepted.load() && Clock::now() < deadline) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
-            // After a reconnect the stream may have missed commits: ask for
-            // the rest once a second (their latency is then an upper bound).
-            if (events.reconnects() == 0 || Clock::now() < next_poll) continue;
+            if (commits() != seen) {
+                seen = commits();
+                last_progress = Clock::now();
+            }
+            // After a reconnect the stream may have missed commits, and a
+            // busy node drops events for a slow subscriber (ZeroMQ's high
+            // water marks): when the stream reconnected or has brought
+            // nothing for a second, ask for the rest once a second (their
+            // latency is then an upper bound).
+            const bool stalled = Clock::now() - last_progress >= std::chrono::seconds(1);
+            if ((events.reconnects() == 0 && !stalled) || Clock::now() < next_poll) continue;
             std::vector<std::string> missing;
             for (size_t i = 0; i < transfers.size(); ++i) {
                 if (was_accepted[i] && !events.IsCommitted(transfers[i].txid)) {
@@ -450,7 +461,10 @@ util::Status Run(const Options& opts, std::ostream& out, std::ostream& err) {
             for (const auto& t : missing) params.push_back(nlohmann::json::array({t}));
             TC_TRY(replies, rpc.Batch("gettransaction", params));
             for (size_t i = 0; i < replies.size(); ++i) {
-                if (replies[i].ok) events.MarkCommitted(missing[i]);
+                if (replies[i].ok) {
+                    events.MarkCommitted(missing[i]);
+                    ++report.polled;
+                }
             }
             next_poll = Clock::now() + std::chrono::seconds(1);
         }

@@ -60,6 +60,7 @@ struct Report {
     uint64_t split_rounds = 0;
     uint64_t split_txs = 0;
     uint64_t stream_reconnects = 0;  // times /events dropped and was reopened
+    uint64_t polled = 0;             // commits found by gettransaction, not by /events
 };
 
 nlohmann::json ReportJson(const Report& report);

@@ -195,6 +195,7 @@ util::Status RunDaemon(const Options& opts) {
             router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
             events.set(zmq::sockopt::linger, 0);
             events.set(zmq::sockopt::xpub_welcome_msg, std::string(protocol::kWelcome));
+            events.set(zmq::sockopt::sndhwm, static_cast<int>(opts.max_event_queue));
             router.bind(requests_ep);
             events.bind(events_ep);
             store_events.set(zmq::sockopt::linger, 0);

@@ -39,6 +39,9 @@ void SetupCli(CLI::App& app, Options& opts) {
     AddBound(run, "--max-submit", opts.max_submit, "most transactions in one submit request", 1,
              kMillion);
     AddBound(run, "--max-list", opts.max_list, "most entries in one list reply", 1, kMillion);
+    AddBound(run, "--max-event-queue", opts.max_event_queue,
+             "events queued for one subscriber; beyond it they are dropped (a gap in seq)", 1,
+             100 * kMillion);
     run->add_option("--verify-threads", opts.verify_threads,
                     "threads checking witness signatures (0: one per core)")
         ->capture_default_str()

@@ -28,10 +28,11 @@ struct Options {
     uint64_t max_message_bytes = 64ull << 20;  // largest request the ROUTER takes
     uint64_t max_submit = RequestLimits{}.max_submit;
     uint64_t max_list = RequestLimits{}.max_list;
-    unsigned verify_threads = 0;       // 0: one per core
-    uint64_t store_timeout_ms = 1000;  // how long run waits for the store's since
-    uint64_t retry_ms = 1000;          // how often run retries a failed resync
-    std::string metrics_listen;        // HOST:PORT, empty: no metrics
+    unsigned verify_threads = 0;         // 0: one per core
+    uint64_t max_event_queue = 100'000;  // events queued for one subscriber (ZeroMQ sndhwm)
+    uint64_t store_timeout_ms = 1000;    // how long run waits for the store's since
+    uint64_t retry_ms = 1000;            // how often run retries a failed resync
+    std::string metrics_listen;          // HOST:PORT, empty: no metrics
 
     // clients
     uint64_t timeout_ms = 2000;  // how long a client waits for a reply

@@ -30,7 +30,7 @@ struct Options {
     uint64_t max_body_bytes = 1ull << 20;  // larger: HTTP 413
     uint64_t max_concurrent = 8;           // JSON-RPC worker threads
     uint64_t max_batch = 1000;             // entries of one batch
-    uint64_t max_event_queue = 10000;      // events queued for one /events subscriber
+    uint64_t max_event_queue = 100000;     // events queued for one /events subscriber
     uint64_t max_event_subscribers = 16;   // /events streams at once
     uint64_t max_utxos = 1000;             // entries of one listunspent
     uint64_t stage_timeout_ms = 2000;      // how long a stage may take to answer

@@ -21,6 +21,7 @@ httplib::Client MakeClient(const std::string& url, const Options& opts) {
     client.set_connection_timeout(timeout);
     client.set_read_timeout(timeout);
     client.set_write_timeout(timeout);
+    client.set_tcp_nodelay(true);
     return client;
 }
 

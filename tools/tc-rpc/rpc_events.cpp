@@ -156,6 +156,10 @@ void EventReader::Loop(std::vector<std::string> endpoints, EventHub& hub) {
     zmq::socket_t sub(context, zmq::socket_type::sub);
     try {
         sub.set(zmq::sockopt::linger, 0);
+        // ZeroMQ drops what does not fit (1000 messages by default): at
+        // thousands of transactions a second the stages' events need room.
+        sub.set(zmq::sockopt::rcvhwm,
+                static_cast<int>(std::min<size_t>(hub.max_queue(), 1u << 30)));
         sub.set(zmq::sockopt::subscribe, "");  // "welcome", "block", "tx", "pbft"
         for (const auto& ep : endpoints) sub.connect(ep);
     } catch (const zmq::error_t& e) {

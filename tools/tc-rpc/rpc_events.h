@@ -91,6 +91,7 @@ class EventHub {
     void Close();
 
     size_t subscribers() const;
+    size_t max_queue() const { return m_max_queue; }
     uint64_t published() const { return m_published.load(std::memory_order_relaxed); }
     uint64_t dropped() const { return m_dropped.load(std::memory_order_relaxed); }
 

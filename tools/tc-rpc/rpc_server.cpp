@@ -183,6 +183,10 @@ util::Status RunDaemon(const Options& opts) {
     const size_t workers = opts.max_concurrent + opts.max_event_subscribers;
     server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
     server.set_payload_max_length(opts.max_body_bytes);
+    // httplib writes the headers and the body of a response separately: with
+    // Nagle's algorithm on, the body waits for the client's delayed ACK
+    // (40 ms here) on every keep-alive request.
+    server.set_tcp_nodelay(true);
     // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let
     // a second daemon share (and answer half of) this port.
     server.set_socket_options([](socket_t sock) {
