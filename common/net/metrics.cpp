@@ -6,6 +6,8 @@
 #include <iomanip>
 #include <thread>
 
+#include "util/log.h"
+
 namespace tc::net {
 
 using util::Errc;
@@ -132,6 +134,14 @@ util::Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     Impl* raw = impl.get();
     raw->thread = std::thread([raw] { raw->server.listen_after_bind(); });
     return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(impl), bound));
+}
+
+util::Result<std::unique_ptr<MetricsServer>> MetricsServer::StartIfAsked(
+    const std::string& listen, std::function<std::string()> render) {
+    if (listen.empty()) return std::unique_ptr<MetricsServer>();
+    TC_TRY(server, Start(listen, std::move(render)));
+    log::Info("metrics on http://{}/metrics (port {})", listen, server->port());
+    return server;
 }
 
 }  // namespace tc::net

@@ -111,6 +111,10 @@ class MetricsServer {
     // daemon on the same port fails instead of sharing it.
     static util::Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
                                                               std::function<std::string()> render);
+    // What a daemon's --metrics-listen does: nullptr when `listen` is empty,
+    // else Start, and the address and port it serves on in the log.
+    static util::Result<std::unique_ptr<MetricsServer>> StartIfAsked(
+        const std::string& listen, std::function<std::string()> render);
     ~MetricsServer();
     MetricsServer(const MetricsServer&) = delete;
     MetricsServer& operator=(const MetricsServer&) = delete;

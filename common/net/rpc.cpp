@@ -1,7 +1,9 @@
 #include "net/rpc.h"
 
+#include <algorithm>
 #include <exception>
 #include <iterator>
+#include <ostream>
 #include <vector>
 #include <zmq_addon.hpp>
 
@@ -101,6 +103,34 @@ util::Status Client::Ping() {
     TC_TRY(result, Call("ping"));
     if (result.type != msgpack::type::STR || StrView(result) != "pong") {
         return util::MakeError(util::Errc::kInvalid, m_endpoint + ": ping: unexpected answer");
+    }
+    return {};
+}
+
+util::Status PrintStatusMap(const msgpack::object& reply, bool json,
+                            const std::vector<std::string>& keys, std::ostream& out) {
+    if (reply.type != msgpack::type::MAP) {
+        return util::MakeError(util::Errc::kInvalid, "status: reply is not a map");
+    }
+    const nlohmann::json j = MsgpackToJson(reply);
+    if (json) {
+        out << j.dump() << "\n";
+        return {};
+    }
+    std::vector<std::string> order = keys;
+    if (order.empty()) {
+        for (const auto& [key, v] : j.items()) order.push_back(key);
+    }
+    size_t width = 0;
+    for (const auto& key : order) width = std::max(width, key.size());
+    for (const auto& key : order) {
+        if (!j.contains(key)) continue;
+        const auto& v = j[key];
+        out << key << std::string(width + 3 - key.size(), ' ')
+            << (v.is_null()     ? std::string("-")
+                : v.is_string() ? v.get<std::string>()
+                                : v.dump())
+            << "\n";
     }
     return {};
 }

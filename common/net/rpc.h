@@ -13,10 +13,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <msgpack.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <zmq.hpp>
 
 #include "net/envelope.h"
@@ -85,5 +87,13 @@ class Client {
     uint64_t m_id = 0;
     msgpack::object_handle m_reply;
 };
+
+// What `tc-X status` prints of a daemon's status map: with `json` one JSON
+// object on one line, else one "KEY VALUE" line per entry, the keys aligned,
+// nil as "-", strings bare, the rest as JSON. `keys` picks and orders the
+// entries (empty: all, in the reply's order). kInvalid "status: reply is
+// not a map".
+util::Status PrintStatusMap(const msgpack::object& reply, bool json,
+                            const std::vector<std::string>& keys, std::ostream& out);
 
 }  // namespace tc::net

@@ -23,6 +23,7 @@
 #include "net/metrics.h"
 #include "net/rpc.h"
 #include "net/signals.h"
+#include "net/watch.h"
 #include "replica.h"
 #include "util/bytes.h"
 #include "util/config.h"
@@ -585,14 +586,8 @@ util::Status RunDaemon(const Options& opts) {
     if (dropped > 0) log::Warn("{}: dropped a torn last record ({} bytes)", log.path(), dropped);
     TC_CHECK(net::MakeRunDir(datadir));
     Metrics metrics;
-    std::unique_ptr<net::MetricsServer> metrics_server;
-    if (!opts.metrics_listen.empty()) {
-        TC_TRY(server, net::MetricsServer::Start(opts.metrics_listen,
-                                                 [&metrics] { return RenderMetrics(metrics); }));
-        metrics_server = std::move(server);
-        log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
-                  metrics_server->port());
-    }
+    TC_TRY(metrics_server, net::MetricsServer::StartIfAsked(
+                               opts.metrics_listen, [&metrics] { return RenderMetrics(metrics); }));
     const std::string requests_ep = util::RunEndpoint(datadir, "pbft");
     const std::string events_ep = util::RunEndpoint(datadir, "pbft-events");
     util::Status outcome;
@@ -686,20 +681,7 @@ util::Status PingDaemon(const Options& opts, std::ostream& out) {
 util::Status PrintStatus(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_TRY(reply, client.Call("status"));
-    if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
-    nlohmann::json j = net::MsgpackToJson(reply);
-    if (opts.common.json) {
-        out << j.dump() << "\n";
-        return {};
-    }
-    for (const auto& [key, v] : j.items()) {
-        out << key << std::string(key.size() < 15 ? 15 - key.size() : 1, ' ')
-            << (v.is_null()     ? std::string("-")
-                : v.is_string() ? v.get<std::string>()
-                                : v.dump())
-            << "\n";
-    }
-    return {};
+    return net::PrintStatusMap(reply, opts.common.json, {}, out);
 }
 
 util::Status PrintEvidence(const Options& opts, std::ostream& out) {
@@ -726,59 +708,26 @@ util::Status PrintEvidence(const Options& opts, std::ostream& out) {
 }
 
 util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& err) {
-    net::SignalFd signals;
-    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
-    const std::string endpoint = util::RunEndpoint(opts.common.datadir, "pbft-events");
-    zmq::context_t context;
-    zmq::socket_t sub(context, zmq::socket_type::sub);
-    sub.set(zmq::sockopt::linger, 0);
-    sub.set(zmq::sockopt::subscribe, "");
-    sub.connect(endpoint);
-    std::optional<uint64_t> last;
-    while (true) {
-        zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
-                                   {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-        net::Poll(items, 2, milliseconds(-1));
-        if ((items[1].revents & ZMQ_POLLIN) && signals.Read() != 0) return {};
-        if (!(items[0].revents & ZMQ_POLLIN)) continue;
-        std::vector<zmq::message_t> parts;
-        (void)zmq::recv_multipart(sub, std::back_inserter(parts));
-        if (parts.size() == 1 && parts[0].to_string_view() == kWelcome) {
-            err << "tc-pbft: watch: connected to " << endpoint << std::endl;
-            continue;
+    net::WatchSpec spec;
+    spec.program = "tc-pbft";
+    spec.endpoint = util::RunEndpoint(opts.common.datadir, "pbft-events");
+    spec.topic = std::string(kTopic);
+    spec.decode = [](const msgpack::object& o) -> util::Result<net::WatchedEvent> {
+        const auto* a = o.type == Type::ARRAY ? o.via.array.ptr : nullptr;
+        if (a == nullptr || o.via.array.size != 5 || a[0].type != Type::POSITIVE_INTEGER ||
+            a[1].type != Type::STR || a[2].type != Type::POSITIVE_INTEGER ||
+            a[3].type != Type::POSITIVE_INTEGER || a[4].type != Type::BIN) {
+            return MakeError(Errc::kInvalid, "expected [seq, event, height, view, hash]");
         }
-        if (parts.size() != 2 || parts[0].to_string_view() != kTopic) {
-            err << "tc-pbft: warning: unknown event of " << parts.size() << " frames" << std::endl;
-            continue;
-        }
-        try {
-            auto handle =
-                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
-            const msgpack::object& o = handle.get();
-            if (o.type != Type::ARRAY || o.via.array.size != 5 ||
-                o.via.array.ptr[0].type != Type::POSITIVE_INTEGER ||
-                o.via.array.ptr[1].type != Type::STR ||
-                o.via.array.ptr[2].type != Type::POSITIVE_INTEGER ||
-                o.via.array.ptr[3].type != Type::POSITIVE_INTEGER ||
-                o.via.array.ptr[4].type != Type::BIN) {
-                throw std::runtime_error("expected [seq, event, height, view, hash]");
-            }
-            const uint64_t seq = o.via.array.ptr[0].via.u64;
-            if (last && seq > *last + 1) {
-                err << "tc-pbft: warning: missed " << (seq - *last - 1) << " events before seq "
-                    << seq << std::endl;
-            }
-            last = seq;
-            nlohmann::json j = {{"seq", seq},
-                                {"event", std::string(net::StrView(o.via.array.ptr[1]))},
-                                {"height", o.via.array.ptr[2].via.u64},
-                                {"view", o.via.array.ptr[3].via.u64},
-                                {"hash", util::ToHex(net::BinView(o.via.array.ptr[4]))}};
-            out << j.dump() << std::endl;
-        } catch (const std::exception& ex) {
-            err << "tc-pbft: warning: unreadable event: " << ex.what() << std::endl;
-        }
-    }
+        const uint64_t seq = a[0].via.u64;
+        return net::WatchedEvent{seq,
+                                 {{"seq", seq},
+                                  {"event", std::string(net::StrView(a[1]))},
+                                  {"height", a[2].via.u64},
+                                  {"view", a[3].via.u64},
+                                  {"hash", util::ToHex(net::BinView(a[4]))}}};
+    };
+    return net::WatchEvents(spec, out, err);
 }
 
 }  // namespace tc::pbft

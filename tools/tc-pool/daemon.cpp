@@ -15,6 +15,7 @@
 #include "net/metrics.h"
 #include "net/rpc.h"
 #include "net/signals.h"
+#include "net/watch.h"
 #include "protocol.h"
 #include "requests.h"
 #include "util/bytes.h"
@@ -174,15 +175,9 @@ util::Status RunDaemon(const Options& opts) {
     request_limits.verify_threads = opts.verify_threads;
     TC_TRY(requests, Requests::Create(*view, limits, request_limits));
     // After the SignalFd (its thread inherits the blocked signals).
-    std::unique_ptr<net::MetricsServer> metrics_server;
-    if (!opts.metrics_listen.empty()) {
-        const Metrics& metrics = requests->metrics();
-        TC_TRY(server, net::MetricsServer::Start(opts.metrics_listen,
-                                                 [&metrics] { return RenderMetrics(metrics); }));
-        metrics_server = std::move(server);
-        log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
-                  metrics_server->port());
-    }
+    const Metrics& metrics = requests->metrics();
+    TC_TRY(metrics_server, net::MetricsServer::StartIfAsked(
+                               opts.metrics_listen, [&metrics] { return RenderMetrics(metrics); }));
     const std::string requests_ep = util::RunEndpoint(datadir, "pool");
     const std::string events_ep = util::RunEndpoint(datadir, "pool-events");
     {
@@ -269,23 +264,10 @@ util::Status PingDaemon(const Options& opts, std::ostream& out) {
 util::Status PrintStatus(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_TRY(reply, client.Call("status"));
-    if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
-    nlohmann::json j = net::MsgpackToJson(reply);
-    if (opts.common.json) {
-        out << j.dump() << "\n";
-        return {};
-    }
-    for (const auto& key :
-         {"count", "bytes", "lowest", "highest", "height", "max_count", "max_bytes", "history"}) {
-        if (!j.contains(key)) continue;
-        const auto& v = j[key];
-        out << key << std::string(12 - std::string_view(key).size(), ' ')
-            << (v.is_null()     ? std::string("-")
-                : v.is_string() ? v.get<std::string>()
-                                : v.dump())
-            << "\n";
-    }
-    return {};
+    return net::PrintStatusMap(
+        reply, opts.common.json,
+        {"count", "bytes", "lowest", "highest", "height", "max_count", "max_bytes", "history"},
+        out);
 }
 
 util::Status PrintList(const Options& opts, std::ostream& out) {
@@ -343,50 +325,19 @@ util::Status PrintWhy(const Options& opts, std::ostream& out) {
 }
 
 util::Status WatchEvents(const Options& opts, std::ostream& out, std::ostream& err) {
-    net::SignalFd signals;
-    if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
-    const std::string endpoint = util::RunEndpoint(opts.common.datadir, "pool-events");
-    zmq::context_t context;
-    zmq::socket_t sub(context, zmq::socket_type::sub);
-    sub.set(zmq::sockopt::linger, 0);
-    sub.set(zmq::sockopt::subscribe, "");
-    sub.connect(endpoint);
-    std::optional<uint64_t> last;
-    while (true) {
-        zmq::pollitem_t items[] = {{sub.handle(), 0, ZMQ_POLLIN, 0},
-                                   {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-        net::Poll(items, 2, std::chrono::milliseconds(-1));
-        if ((items[1].revents & ZMQ_POLLIN) && signals.Read() != 0) return {};
-        if (!(items[0].revents & ZMQ_POLLIN)) continue;
-        std::vector<zmq::message_t> parts;
-        (void)zmq::recv_multipart(sub, std::back_inserter(parts));
-        if (parts.size() == 1 && parts[0].to_string_view() == protocol::kWelcome) {
-            err << "tc-pool: watch: connected to " << endpoint << std::endl;
-            continue;
-        }
-        if (parts.size() != 2 || parts[0].to_string_view() != protocol::kTxTopic) {
-            err << "tc-pool: warning: unknown event of " << parts.size() << " frames" << std::endl;
-            continue;
-        }
-        try {
-            auto handle =
-                msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
-            auto e = protocol::DecodeEvent(handle.get());
-            if (!e) throw std::runtime_error(e.error().message);
-            if (last && e->seq > *last + 1) {
-                err << "tc-pool: warning: missed " << (e->seq - *last - 1) << " events before seq "
-                    << e->seq << std::endl;
-            }
-            last = e->seq;
-            nlohmann::json j = {{"seq", e->seq},
-                                {"event", e->event},
-                                {"txid", util::ToHex(e->txid)},
-                                {"reason", e->reason}};
-            out << j.dump() << std::endl;
-        } catch (const std::exception& ex) {
-            err << "tc-pool: warning: unreadable event: " << ex.what() << std::endl;
-        }
-    }
+    net::WatchSpec spec;
+    spec.program = "tc-pool";
+    spec.endpoint = util::RunEndpoint(opts.common.datadir, "pool-events");
+    spec.topic = std::string(protocol::kTxTopic);
+    spec.decode = [](const msgpack::object& payload) -> util::Result<net::WatchedEvent> {
+        TC_TRY(e, protocol::DecodeEvent(payload));
+        return net::WatchedEvent{e.seq,
+                                 {{"seq", e.seq},
+                                  {"event", e.event},
+                                  {"txid", util::ToHex(e.txid)},
+                                  {"reason", e.reason}}};
+    };
+    return net::WatchEvents(spec, out, err);
 }
 
 util::Status SubmitTxs(const Options& opts, std::istream& in, std::ostream& out) {

@@ -97,14 +97,8 @@ util::Status RunDaemon(const Options& opts) {
     Metrics metrics;
     Requests requests(*ledger, LimitsOf(opts), metrics);
     requests.UpdateGauges();
-    std::unique_ptr<net::MetricsServer> metrics_server;
-    if (!opts.metrics_listen.empty()) {
-        TC_TRY(server, net::MetricsServer::Start(opts.metrics_listen,
-                                                 [&metrics] { return RenderMetrics(metrics); }));
-        metrics_server = std::move(server);
-        log::Info("metrics on http://{}/metrics (port {})", opts.metrics_listen,
-                  metrics_server->port());
-    }
+    TC_TRY(metrics_server, net::MetricsServer::StartIfAsked(
+                               opts.metrics_listen, [&metrics] { return RenderMetrics(metrics); }));
     const std::string requests_ep = util::RunEndpoint(datadir, "store");
     const std::string events_ep = util::RunEndpoint(datadir, "store-events");
     {
