@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "util/config.h"
+
 namespace tc::net {
 
 using util::Errc;
@@ -40,6 +42,35 @@ std::chrono::milliseconds TimeLeft(std::chrono::steady_clock::time_point deadlin
 
 void Notify(Lifecycle state) {
     (void)sd_notify(0, state == Lifecycle::kReady ? "READY=1" : "STOPPING=1");
+}
+
+util::Result<DaemonSockets> BindDaemonSockets(zmq::context_t& context, const std::string& datadir,
+                                              const std::string& name, uint64_t max_message_bytes,
+                                              uint64_t event_queue) {
+    DaemonSockets s{zmq::socket_t(context, zmq::socket_type::router),
+                    zmq::socket_t(context, zmq::socket_type::xpub),
+                    util::RunEndpoint(datadir, name), util::RunEndpoint(datadir, name + "-events")};
+    const std::string* binding = &s.requests_endpoint;
+    try {
+        s.router.set(zmq::sockopt::linger, 0);
+        s.router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_message_bytes));
+        s.events.set(zmq::sockopt::linger, 0);
+        s.events.set(zmq::sockopt::xpub_welcome_msg, std::string("welcome"));
+        s.events.set(zmq::sockopt::sndhwm,
+                     static_cast<int>(std::min<uint64_t>(event_queue, 1u << 30)));
+        s.router.bind(s.requests_endpoint);
+        binding = &s.events_endpoint;
+        s.events.bind(s.events_endpoint);
+    } catch (const zmq::error_t& e) {
+        return util::MakeError(util::Errc::kIo, *binding + ": " + e.what());
+    }
+    return s;
+}
+
+void DrainSubscriptions(zmq::socket_t& xpub) {
+    zmq::message_t sub;
+    while (xpub.recv(sub, zmq::recv_flags::dontwait)) {
+    }
 }
 
 }  // namespace tc::net

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <zmq.hpp>
 
@@ -31,6 +32,28 @@ int Poll(zmq::pollitem_t* items, size_t count, std::chrono::milliseconds timeout
 // The time from now until `deadline`, rounded up to the millisecond and
 // never negative: a poll timeout that does not end before the deadline.
 std::chrono::milliseconds TimeLeft(std::chrono::steady_clock::time_point deadline);
+
+// The two sockets every daemon binds under DATADIR/run/ (DESIGN §2):
+//   NAME.sock         ROUTER for requests: linger 0, messages above
+//                     max_message_bytes are refused by ZeroMQ
+//   NAME-events.sock  XPUB for events: linger 0, the frame "welcome" to each
+//                     new subscriber, at most event_queue messages queued
+//                     per subscriber (beyond: dropped, a gap in seq)
+// A socket file left by a killed daemon is replaced by the bind. kIo naming
+// the endpoint when a bind fails.
+struct DaemonSockets {
+    zmq::socket_t router;
+    zmq::socket_t events;
+    std::string requests_endpoint;
+    std::string events_endpoint;
+};
+util::Result<DaemonSockets> BindDaemonSockets(zmq::context_t& context, const std::string& datadir,
+                                              const std::string& name, uint64_t max_message_bytes,
+                                              uint64_t event_queue = 1000);
+
+// Reads and drops the subscription messages waiting on an XPUB, so that
+// they do not queue up (call when it polls readable).
+void DrainSubscriptions(zmq::socket_t& xpub);
 
 // What a daemon tells its service manager.
 enum class Lifecycle {

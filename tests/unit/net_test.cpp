@@ -653,6 +653,54 @@ TEST(Daemon, MakeRunDirIsPrivate) {
     EXPECT_EQ(bad.error().message.rfind(file + "/run: ", 0), 0u) << bad.error().message;
 }
 
+TEST(Daemon, BindDaemonSocketsServesRequestsAndWelcomesSubscribers) {
+    test::TempDir dir("tc-net");
+    const std::string datadir = dir.path();
+    ASSERT_TRUE(net::MakeRunDir(datadir).ok());
+    zmq::context_t context;
+    auto sockets = net::BindDaemonSockets(context, datadir, "demo", 1024, 5);
+    ASSERT_TRUE(sockets.ok()) << sockets.error().message;
+    EXPECT_EQ(sockets->requests_endpoint, "ipc://" + datadir + "/run/demo.sock");
+    EXPECT_EQ(sockets->events_endpoint, "ipc://" + datadir + "/run/demo-events.sock");
+    EXPECT_EQ(sockets->events.get(zmq::sockopt::sndhwm), 5);
+    EXPECT_EQ(sockets->router.get(zmq::sockopt::maxmsgsize), 1024);
+
+    // A subscriber first gets "welcome"; the XPUB's subscription is drained.
+    zmq::socket_t sub(context, zmq::socket_type::sub);
+    sub.set(zmq::sockopt::linger, 0);
+    sub.set(zmq::sockopt::subscribe, "");
+    sub.connect(sockets->events_endpoint);
+    zmq::pollitem_t xpub_item{sockets->events.handle(), 0, ZMQ_POLLIN, 0};
+    ASSERT_EQ(net::Poll(&xpub_item, 1, std::chrono::seconds(5)), 1);
+    net::DrainSubscriptions(sockets->events);
+    zmq::message_t welcome;
+    sub.set(zmq::sockopt::rcvtimeo, 5000);
+    ASSERT_TRUE(sub.recv(welcome));
+    EXPECT_EQ(welcome.to_string(), "welcome");
+
+    // The request socket answers: a ping through net::Client.
+    std::thread server([&] {
+        zmq::pollitem_t item{sockets->router.handle(), 0, ZMQ_POLLIN, 0};
+        if (net::Poll(&item, 1, std::chrono::seconds(5)) == 1) {
+            net::Dispatcher d;
+            d.Add("ping", [](uint64_t id, const msgpack::object_array&) {
+                return net::EncodeResult(id, [](net::Packer& p) { net::PackStr(p, "pong"); });
+            });
+            net::ServeRequest(sockets->router, [&](util::ByteView b) { return d.Handle(b); });
+        }
+    });
+    net::Client client(sockets->requests_endpoint, std::chrono::seconds(5));
+    EXPECT_TRUE(client.Ping().ok());
+    server.join();
+
+    // A second daemon cannot bind a file that is not a socket's: kIo naming it.
+    zmq::context_t other;
+    auto bad = net::BindDaemonSockets(other, dir.path() + "/no/such/dir", "demo", 1024);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.error().code, util::Errc::kIo);
+    EXPECT_NE(bad.error().message.find("/no/such/dir/run/demo.sock"), std::string::npos);
+}
+
 TEST(Daemon, TimeLeftIsNeverNegative) {
     const auto now = std::chrono::steady_clock::now();
     EXPECT_EQ(net::TimeLeft(now - 5s), 0ms);

@@ -43,7 +43,6 @@ using Type = msgpack::type::object_type;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr std::string_view kWelcome = "welcome";
 constexpr std::string_view kTopic = "pbft";
 // Room left in a block for its header and framing when asking the pool.
 constexpr uint64_t kHeaderRoom = 1024;
@@ -588,22 +587,14 @@ util::Status RunDaemon(const Options& opts) {
     Metrics metrics;
     TC_TRY(metrics_server, net::MetricsServer::StartIfAsked(
                                opts.metrics_listen, [&metrics] { return RenderMetrics(metrics); }));
-    const std::string requests_ep = util::RunEndpoint(datadir, "pbft");
-    const std::string events_ep = util::RunEndpoint(datadir, "pbft-events");
     util::Status outcome;
     {
         zmq::context_t context;
-        zmq::socket_t router(context, zmq::socket_type::router);
-        zmq::socket_t events(context, zmq::socket_type::xpub);
+        TC_TRY(sockets, net::BindDaemonSockets(context, datadir, "pbft", opts.max_message_bytes));
+        auto& [router, events, requests_ep, events_ep] = sockets;
         zmq::socket_t pool_events(context, zmq::socket_type::sub);
         zmq::socket_t store_events(context, zmq::socket_type::sub);
         try {
-            router.set(zmq::sockopt::linger, 0);
-            router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
-            events.set(zmq::sockopt::linger, 0);
-            events.set(zmq::sockopt::xpub_welcome_msg, std::string(kWelcome));
-            router.bind(requests_ep);
-            events.bind(events_ep);
             for (auto* sub : {&pool_events, &store_events}) {
                 sub->set(zmq::sockopt::linger, 0);
                 sub->set(zmq::sockopt::subscribe, "");
@@ -611,7 +602,7 @@ util::Status RunDaemon(const Options& opts) {
             pool_events.connect(util::RunEndpoint(datadir, "pool-events"));
             store_events.connect(util::RunEndpoint(datadir, "store-events"));
         } catch (const zmq::error_t& e) {
-            return MakeError(Errc::kIo, requests_ep + ": " + e.what());
+            return MakeError(Errc::kIo, "pool-events, store-events: " + std::string(e.what()));
         }
         Driver driver(opts, context, *view, log, key, metrics);
         outcome = driver.Start();
@@ -636,11 +627,7 @@ util::Status RunDaemon(const Options& opts) {
                 (void)net::ServeRequest(router,
                                         [&](util::ByteView body) { return driver.Handle(body); });
             }
-            if (items[1].revents & ZMQ_POLLIN) {
-                zmq::message_t sub;  // subscriptions: drained so they do not queue up
-                while (events.recv(sub, zmq::recv_flags::dontwait)) {
-                }
-            }
+            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
             if (items[2].revents & ZMQ_POLLIN) {
                 while (outcome && zmq::recv_multipart(pool_events, std::back_inserter(parts),
                                                       zmq::recv_flags::dontwait)) {

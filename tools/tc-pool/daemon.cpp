@@ -178,26 +178,18 @@ util::Status RunDaemon(const Options& opts) {
     const Metrics& metrics = requests->metrics();
     TC_TRY(metrics_server, net::MetricsServer::StartIfAsked(
                                opts.metrics_listen, [&metrics] { return RenderMetrics(metrics); }));
-    const std::string requests_ep = util::RunEndpoint(datadir, "pool");
-    const std::string events_ep = util::RunEndpoint(datadir, "pool-events");
     {
         zmq::context_t context;
-        zmq::socket_t router(context, zmq::socket_type::router);
-        zmq::socket_t events(context, zmq::socket_type::xpub);
+        TC_TRY(sockets, net::BindDaemonSockets(context, datadir, "pool", opts.max_message_bytes,
+                                               opts.max_event_queue));
+        auto& [router, events, requests_ep, events_ep] = sockets;
         zmq::socket_t store_events(context, zmq::socket_type::sub);
         try {
-            router.set(zmq::sockopt::linger, 0);
-            router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
-            events.set(zmq::sockopt::linger, 0);
-            events.set(zmq::sockopt::xpub_welcome_msg, std::string(protocol::kWelcome));
-            events.set(zmq::sockopt::sndhwm, static_cast<int>(opts.max_event_queue));
-            router.bind(requests_ep);
-            events.bind(events_ep);
             store_events.set(zmq::sockopt::linger, 0);
             store_events.set(zmq::sockopt::subscribe, "");  // "welcome" and "block"
             store_events.connect(util::RunEndpoint(datadir, "store-events"));
         } catch (const zmq::error_t& e) {
-            return MakeError(Errc::kIo, requests_ep + ": " + e.what());
+            return MakeError(Errc::kIo, "store-events: " + std::string(e.what()));
         }
         StoreFollower follower(context, opts, *requests, *view);
         log::Info("serving {} (events {}), following the ledger from height {}", requests_ep,
@@ -227,11 +219,7 @@ util::Status RunDaemon(const Options& opts) {
                     return reply;
                 });
             }
-            if (items[1].revents & ZMQ_POLLIN) {
-                zmq::message_t sub;  // subscriptions: drained so they do not queue up
-                while (events.recv(sub, zmq::recv_flags::dontwait)) {
-                }
-            }
+            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
             if (items[2].revents & ZMQ_POLLIN) {
                 std::vector<zmq::message_t> parts;
                 while (zmq::recv_multipart(store_events, std::back_inserter(parts),

@@ -99,23 +99,10 @@ util::Status RunDaemon(const Options& opts) {
     requests.UpdateGauges();
     TC_TRY(metrics_server, net::MetricsServer::StartIfAsked(
                                opts.metrics_listen, [&metrics] { return RenderMetrics(metrics); }));
-    const std::string requests_ep = util::RunEndpoint(datadir, "store");
-    const std::string events_ep = util::RunEndpoint(datadir, "store-events");
     {
         zmq::context_t context;
-        zmq::socket_t router(context, zmq::socket_type::router);
-        zmq::socket_t events(context, zmq::socket_type::xpub);
-        try {
-            router.set(zmq::sockopt::linger, 0);
-            router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(opts.max_message_bytes));
-            events.set(zmq::sockopt::linger, 0);
-            events.set(zmq::sockopt::xpub_welcome_msg, std::string(protocol::kWelcome));
-            // A socket file left by a killed daemon: bind replaces it.
-            router.bind(requests_ep);
-            events.bind(events_ep);
-        } catch (const zmq::error_t& e) {
-            return MakeError(Errc::kIo, requests_ep + ": " + e.what());
-        }
+        TC_TRY(sockets, net::BindDaemonSockets(context, datadir, "store", opts.max_message_bytes));
+        auto& [router, events, requests_ep, events_ep] = sockets;
         log::Info("serving {} (events {})", requests_ep, events_ep);
         net::Notify(net::Lifecycle::kReady);
 
@@ -131,12 +118,7 @@ util::Status RunDaemon(const Options& opts) {
                 stop = true;
             }
             if (items[0].revents & ZMQ_POLLIN) ServeRequest(router, events, requests);
-            if (items[1].revents & ZMQ_POLLIN) {
-                // Subscriptions: drained so they do not queue up.
-                zmq::message_t sub;
-                while (events.recv(sub, zmq::recv_flags::dontwait)) {
-                }
-            }
+            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
             if (std::chrono::steady_clock::now() >= next_sweep) {
                 SweepReaders(*ledger);
                 next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
