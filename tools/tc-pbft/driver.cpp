@@ -132,7 +132,8 @@ class Driver {
     // Restores the votes of an earlier run and starts deciding the height
     // after the ledger's tip.
     util::Status Start() {
-        TC_TRY(info, ReadHeightInfo());
+        TC_TRY(tip, ReadTip());
+        const HeightInfo& info = Enter(tip);
         m_replica.Restore(m_log.records());
         log::Info("deciding height {} as {} of {} (vote log: {} records)", info.height,
                   info.self ? "masternode " + std::to_string(*info.self) : "an observer",
@@ -223,10 +224,16 @@ class Driver {
         return c;
     }
 
-    // What the core needs for the height after the ledger's tip.
-    util::Result<HeightInfo> ReadHeightInfo() {
+    // The ledger's tip: what the core needs for the height after it, and
+    // the tip's time (a proposal's time is never before it).
+    struct Tip {
+        HeightInfo next;
+        uint64_t time_ms = 0;
+    };
+    util::Result<Tip> ReadTip() const {
         TC_TRY(status, m_view.GetStatus());
-        HeightInfo info;
+        Tip tip;
+        HeightInfo& info = tip.next;
         info.height = status.height + 1;
         info.prev_hash = status.tip_hash;
         TC_TRY(set, m_view.GetMasternodes(info.height));
@@ -234,17 +241,25 @@ class Driver {
         for (uint32_t i = 0; i < info.set.size(); ++i) {
             if (info.set[i] == m_key.public_key()) info.self = i;
         }
-        m_tip_time_ms = status.tip_time_ms;
-        return info;
+        tip.time_ms = status.tip_time_ms;
+        return tip;
+    }
+
+    // Remembers the height the core is about to decide (proposals and status
+    // read it from here), and drops what was pending below it.
+    const HeightInfo& Enter(Tip tip) {
+        m_info = std::move(tip.next);
+        m_tip_time_ms = tip.time_ms;
+        Forget(m_info.height);
+        return m_info;
     }
 
     // Moves the core to the ledger's tip when the ledger is ahead of it.
     util::Status CatchUpWithLedger() {
-        TC_TRY(info, ReadHeightInfo());
-        if (info.height <= m_replica.height()) return {};
-        log::Info("the ledger is at {}: deciding {}", info.height - 1, info.height);
-        Forget(info.height);
-        return Step(HeightCommitted{info});
+        TC_TRY(tip, ReadTip());
+        if (tip.next.height <= m_replica.height()) return {};
+        log::Info("the ledger is at {}: deciding {}", tip.next.height - 1, tip.next.height);
+        return Step(HeightCommitted{Enter(std::move(tip))});
     }
 
     // Drops what was pending for heights below `height`.
@@ -358,8 +373,8 @@ class Driver {
         m_metrics.commits.fetch_add(1, std::memory_order_relaxed);
         Emit("committed", height, c.cert.view, hash);
         m_commits.pop_front();
-        TC_TRY(info, ReadHeightInfo());
-        Forget(info.height);
+        TC_TRY(tip, ReadTip());
+        const HeightInfo& info = Enter(std::move(tip));
         if (m_opts.compact_every > 0 && info.height % m_opts.compact_every == 0) {
             TC_CHECK(m_log.Compact(info.height));
         }
@@ -437,18 +452,17 @@ class Driver {
             m_ask_pool_at = Clock::now() + std::chrono::seconds(1);
             return {};
         }
-        TC_TRY(info, ReadHeightInfo());
-        if (info.height != pb.height) {  // the ledger moved on: the core will hear of it
+        if (m_info.height != pb.height) {  // a proposal for a height we left
             m_proposal.reset();
-            return CatchUpWithLedger();
+            return {};
         }
         block.header.height = pb.height;
-        block.header.prev_hash = info.prev_hash;
+        block.header.prev_hash = m_info.prev_hash;
         block.header.view = pb.view;
         block.header.timestamp_ms = std::max(WallMs(), m_tip_time_ms);
         block.header.proposer = pb.proposer;
         block.header.tx_root = wire::TxRoot(block.txs);
-        block.header.mnset_hash = consensus::MasternodeSetHash(info.set);
+        block.header.mnset_hash = consensus::MasternodeSetHash(m_info.set);
         m_proposal.reset();
         log::Debug("proposing block {} view {} with {} txs", pb.height, pb.view, block.txs.size());
         return Step(ProposalReady{std::move(block)});
@@ -480,7 +494,7 @@ class Driver {
         return net::EncodeResult(id, [this](Packer& p) {
             const consensus::Quorum q = m_replica.quorum();
             const Stats& s = m_replica.stats();
-            auto self = SelfIndex();
+            const std::optional<uint32_t> self = m_info.self;
             p.pack_map(13);
             net::PackStr(p, "height");
             p.pack_uint64(m_replica.height());
@@ -515,16 +529,6 @@ class Driver {
         });
     }
 
-    // Our index in the set of the height being decided, if any.
-    std::optional<uint64_t> SelfIndex() {
-        auto set = m_view.GetMasternodes(m_replica.height());
-        if (!set) return std::nullopt;
-        for (uint64_t i = 0; i < set->size(); ++i) {
-            if ((*set)[i].key == m_key.public_key()) return i;
-        }
-        return std::nullopt;
-    }
-
     const Options& m_opts;
     const ledger::Ledger& m_view;
     VoteLog& m_log;
@@ -541,7 +545,8 @@ class Driver {
     std::deque<ValidateBlock> m_validations;
     std::deque<Commit> m_commits;
     Clock::time_point m_retry_at = Clock::now();
-    uint64_t m_tip_time_ms = 0;
+    HeightInfo m_info;           // the height the core decides (Enter)
+    uint64_t m_tip_time_ms = 0;  // the time of the block below it
     std::deque<std::pair<util::Bytes, util::Bytes>> m_evidence;
     std::vector<PbftEvent> m_events;
     uint64_t m_next_seq = 1;

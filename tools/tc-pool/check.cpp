@@ -102,14 +102,14 @@ util::Result<Checked> CheckTx(const ChainState& chain, const ledger::UtxoLookup&
     return out;
 }
 
-std::optional<Refusal> SpentInChain(const ledger::Ledger& view, const wire::Transaction& tx) {
+std::optional<Refusal> SpentInChain(const ledger::Ledger& view, const wire::Hash& chain_id,
+                                    const wire::Transaction& tx) {
     for (size_t i = 0; i < tx.inputs.size(); ++i) {
         const wire::OutPoint& in = tx.inputs[i];
         if (view.GetUtxo(in)) continue;
         // A genesis allocation's outpoint has no transaction behind it.
-        const wire::Genesis& g = view.genesis();
-        bool existed = in.vout < g.allocations.size() &&
-                       ledger::GenesisOutPoint(wire::ChainId(g), in.vout) == in;
+        bool existed = in.vout < view.genesis().allocations.size() &&
+                       ledger::GenesisOutPoint(chain_id, in.vout) == in;
         if (!existed) {
             auto where = view.GetTxLocation(in.txid);
             if (!where) continue;

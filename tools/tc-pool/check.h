@@ -93,7 +93,8 @@ util::Result<Checked> CheckTx(const ChainState& chain, const ledger::UtxoLookup&
 // chain created and spent already, as a double-spend refusal ("tx.inputs[1]:
 // TXID:VOUT was spent in the chain"); nothing when every missing input never
 // existed. Reads the ledger (a tx lookup and its block per missing input).
-std::optional<Refusal> SpentInChain(const ledger::Ledger& view, const wire::Transaction& tx);
+std::optional<Refusal> SpentInChain(const ledger::Ledger& view, const wire::Hash& chain_id,
+                                    const wire::Transaction& tx);
 
 // The witness signatures of a decoded transaction for chain_id
 // (consensus::VerifyWitnesses): bad-signature naming the witness, or nothing.

@@ -205,7 +205,9 @@ msgpack::sbuffer Requests::Submit(uint64_t id, const Params& params) {
         auto c = CheckTx(m_chain, m_lookup, BinView(params.ptr[i]));
         if (!c) return Failed(id, "submit", c.error());
         if (c->refusal && c->refusal->reason == "missing-input") {
-            if (auto spent = SpentInChain(m_view, c->entry.tx)) c->refusal = std::move(spent);
+            if (auto spent = SpentInChain(m_view, m_chain.chain_id, c->entry.tx)) {
+                c->refusal = std::move(spent);
+            }
         }
         // A pooled txid is already-known without checking its signatures
         // again (Add says so).
