@@ -86,6 +86,7 @@ Requests::Requests(const ledger::Ledger& view, ChainState chain, const Limits& p
     m_dispatcher.Add("list", [this](uint64_t id, const Params& ps) { return List(id, ps); });
     m_dispatcher.Add("why", [this](uint64_t id, const Params& ps) { return Why(id, ps); });
     m_dispatcher.Add("propose", [this](uint64_t id, const Params& ps) { return Propose(id, ps); });
+    m_dispatcher.Add("get", [this](uint64_t id, const Params& ps) { return Get(id, ps); });
     m_dispatcher.Add("validate",
                      [this](uint64_t id, const Params& ps) { return Validate(id, ps); });
 }
@@ -284,6 +285,33 @@ msgpack::sbuffer Requests::List(uint64_t id, const Params& params) {
             net::PackBin(p, e->txid);
             p.pack_uint64(e->fee);
             p.pack_uint64(e->bytes);
+        }
+    });
+}
+
+// The encoded transactions of these txids (nil for one not in the pool):
+// what tc-p2p gossips of the transactions the pool accepted.
+msgpack::sbuffer Requests::Get(uint64_t id, const Params& params) {
+    if (params.size > m_limits.max_submit) {
+        return BadParams(id, "get",
+                         std::to_string(params.size) + " txids exceed --max-submit " +
+                             std::to_string(m_limits.max_submit));
+    }
+    std::vector<const Entry*> found;
+    found.reserve(params.size);
+    for (uint32_t i = 0; i < params.size; ++i) {
+        auto txid = HashOf(params.ptr[i]);
+        if (!txid) return BadParams(id, "get", "params[" + std::to_string(i) + "] is not a txid");
+        found.push_back(m_pool.Find(*txid));
+    }
+    return Reply(id, [&](Packer& p) {
+        p.pack_array(static_cast<uint32_t>(found.size()));
+        for (const Entry* e : found) {
+            if (e == nullptr) {
+                p.pack_nil();
+            } else {
+                net::PackBin(p, wire::Encode(e->tx));
+            }
         }
     });
 }

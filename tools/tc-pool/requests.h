@@ -98,6 +98,7 @@ class Requests {
     msgpack::sbuffer Why(uint64_t id, const Params& params);
     msgpack::sbuffer Propose(uint64_t id, const Params& params);
     msgpack::sbuffer Validate(uint64_t id, const Params& params);
+    msgpack::sbuffer Get(uint64_t id, const Params& params);
     void Emit(std::string_view event, const wire::Hash& txid, std::string_view reason);
     void EmitRemoved(const std::vector<Removed>& removed);
     void UpdateGauges();
