@@ -536,6 +536,31 @@ class Node {
         return sent;
     }
 
+    // An answer goes back over the connection the question came in on (our
+    // server, when routing_id is set), else as any message to the peer.
+    void SendBack(Peer& peer, const std::string& routing_id, const util::Bytes& frame) {
+        if (routing_id.empty() || !m_router || peer.banned(NowMs())) {
+            Send(peer, frame);
+            return;
+        }
+        bool sent = false;
+        try {
+            sent = m_router
+                       ->send(zmq::buffer(routing_id),
+                              zmq::send_flags::sndmore | zmq::send_flags::dontwait)
+                       .has_value() &&
+                   m_router->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
+        } catch (const zmq::error_t& e) {
+            log::Debug("peer {}: send back: {}", Short(peer), e.what());
+        }
+        if (sent) {
+            peer.msgs_out++;
+            m_metrics.msgs_out.fetch_add(1, std::memory_order_relaxed);
+        } else {
+            m_metrics.dropped_out.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
     void SendTips() {
         m_next_tip_ms = NowMs() + m_opts.tip_interval_ms;
         const util::Bytes frame = EncodeFrame(m_tip, SIZE_MAX);
@@ -656,7 +681,8 @@ class Node {
         peer.height = tip.height;
         peer.hash = tip.hash;
         // A peer we have no link to (an observer) learns our tip this way.
-        if (!routing_id.empty() && !peer.out) Send(peer, EncodeFrame(m_tip, SIZE_MAX));
+        if (!routing_id.empty() && !peer.out)
+            SendBack(peer, routing_id, EncodeFrame(m_tip, SIZE_MAX));
     }
 
     void OnPbft(Peer& peer, const PbftBytes& m, const std::string& routing_id) {
@@ -727,8 +753,7 @@ class Node {
             if (!out.blocks.empty() && bytes > budget) break;
             out.blocks.push_back(std::move(bc));
         }
-        (void)routing_id;
-        Send(peer, EncodeFrame(out, m_opts.compress_above));
+        SendBack(peer, routing_id, EncodeFrame(out, m_opts.compress_above));
     }
 
     void OnBlocks(Peer& peer, const Blocks& b, const std::string& routing_id) {
