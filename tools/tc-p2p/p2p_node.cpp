@@ -816,15 +816,13 @@ class Node {
                 continue;
             }
             const std::string& why = reply.error().message;
-            if (reply.error().code == Errc::kIo) {  // the store did not answer
+            const size_t at = why.find("refused: batch[");
+            if (at == std::string::npos) {  // no answer, or a failure of the store's own
                 log::Warn("store: apply: {} (again in 1 s)", why);
                 m_store_retry_ms = NowMs() + 1000;
                 return;
             }
-            size_t index = 0;
-            if (size_t at = why.find("batch["); at != std::string::npos) {
-                index = std::strtoull(why.c_str() + at + 6, nullptr, 10);
-            }
+            size_t index = std::strtoull(why.c_str() + at + 15, nullptr, 10);
             if (index >= run.size()) index = 0;
             const uint64_t height = m_tip.height + 1 + index;
             const uint64_t before = m_tip.height;
