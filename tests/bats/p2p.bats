@@ -139,6 +139,29 @@ connected() { [ "$(peer_field "$1" "$2" connected)" = true ]; }
     [ "$status" -eq 2 ]
 }
 
+link_field() { [ "$(peer_field "$1" "$2" "$3")" = true ]; }
+
+@test "links come back by themselves after a ban ends and after a peer restarts" {
+    start a tc-store
+    start b tc-store
+    start a tc-p2p --tip-interval-ms 200
+    start b tc-p2p --tip-interval-ms 200
+    wait_for 100 link_field b "$pub_a" link_out
+    wait_for 100 link_field a "$pub_b" link_out
+    # While a bans b, b's reconnections are refused in the handshake.
+    tc-p2p --datadir a ban "$pub_b" --seconds 2 >/dev/null
+    wait_for 50 sh -c "tc-p2p --datadir a status --json | jq -e '.refused >= 1'"
+    wait_for 50 sh -c "[ \"\$(tc-p2p --datadir a peers --json | jq '.[0].banned_s')\" = 0 ]"
+    wait_for 100 link_field b "$pub_a" link_out
+    wait_for 100 link_field a "$pub_b" link_in
+    # a restarts: b's link to it comes back.
+    kill "${pids[2]}"
+    wait "${pids[2]}" || true
+    start a tc-p2p --tip-interval-ms 200
+    wait_for 100 link_field a "$pub_b" link_in
+    wait_for 100 link_field b "$pub_a" link_out
+}
+
 @test "a peer that floods is banned; watch reports it" {
     start a tc-store
     start a tc-p2p --peer-msgs-per-s 10 --ban-score 20

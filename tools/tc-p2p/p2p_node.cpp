@@ -105,9 +105,12 @@ struct Peer {
     bool wanted = true;                   // admitted by the last Refresh
     std::unique_ptr<zmq::socket_t> out;   // our DEALER to it
     std::string out_endpoint;
-    std::string routing_id;  // its DEALER's id on our ROUTER, once it spoke
-    int last_fd = -1;        // the connection its last inbound message came over
-    uint64_t height = 0;     // its announced tip
+    uint64_t out_since_ms = 0;  // when our DEALER was made
+    uint64_t out_heard_ms = 0;  // the last message on it (answers to our tips at least)
+    uint64_t in_heard_ms = 0;   // the last message on our server
+    std::string routing_id;     // its DEALER's id on our ROUTER, once it spoke
+    int last_fd = -1;           // the connection its last inbound message came over
+    uint64_t height = 0;        // its announced tip
     wire::Hash hash{};
     double score = 0;
     uint64_t score_ms = 0;
@@ -248,6 +251,7 @@ class Node {
             if (socket == m_monitor.get()) {
                 OnMonitor(parts);
             } else if (peer != nullptr) {
+                peer->out_heard_ms = NowMs();
                 if (parts.size() == 1) OnFrame(*peer, parts[0], "");
             } else {
                 OnServer(parts);
@@ -351,6 +355,7 @@ class Node {
                 log::Info("peer {}: not heard from in {} ms", Short(peer), LiveMs());
             }
         }
+        Relink(now);
         if (m_admitted_dirty) {
             m_admitted_dirty = false;
             UpdateLinks();
@@ -379,6 +384,25 @@ class Node {
     }
 
   private:
+    // A DEALER that has heard nothing for RelinkMs() is closed and made
+    // again. Our tips are answered, so only a dead link stays silent that
+    // long; and libzmq never retries a connection whose handshake the peer
+    // refused (its ZAP handler did not know us yet, or had banned us), so
+    // without this such a link would stay dead until a restart.
+    uint64_t RelinkMs() const { return 2 * LiveMs(); }
+    void Relink(uint64_t now) {
+        for (auto& [k, peer] : m_peers) {
+            if (!peer.out) continue;
+            const uint64_t last = std::max(peer.out_heard_ms, peer.out_since_ms);
+            if (now - last < RelinkMs()) continue;
+            log::Debug("peer {}: nothing on our link for {} ms: connecting again", Short(peer),
+                       now - last);
+            peer.out.reset();
+            peer.out_endpoint.clear();
+            m_admitted_dirty = true;
+        }
+    }
+
     uint64_t LiveMs() const { return std::max<uint64_t>(3 * m_opts.tip_interval_ms, 1000); }
     static std::string Short(const Peer& p) { return p.hex.substr(0, 16); }
 
@@ -501,6 +525,7 @@ class Node {
                 socket->connect(endpoint);
                 peer.out = std::move(socket);
                 peer.out_endpoint = endpoint;
+                peer.out_since_ms = now;
             } catch (const zmq::error_t& e) {
                 log::Warn("peer {}: cannot link to {}: {}", Short(peer), endpoint, e.what());
                 peer.out.reset();
@@ -641,6 +666,7 @@ class Node {
             if (!routing_id.empty()) DropConnection(peer);
             return;
         }
+        if (!routing_id.empty()) peer.in_heard_ms = now;
         peer.msgs_in++;
         m_metrics.msgs_in.fetch_add(1, std::memory_order_relaxed);
         peer.last_seen_ms = now;
@@ -680,9 +706,10 @@ class Node {
     void OnTip(Peer& peer, const Tip& tip, const std::string& routing_id) {
         peer.height = tip.height;
         peer.hash = tip.hash;
-        // A peer we have no link to (an observer) learns our tip this way.
-        if (!routing_id.empty() && !peer.out)
-            SendBack(peer, routing_id, EncodeFrame(m_tip, SIZE_MAX));
+        // Every tip over our server is answered with ours: a peer we have no
+        // link to (an observer) learns our tip this way, and every peer
+        // hears on its link to us that the link works (see Relink).
+        if (!routing_id.empty()) SendBack(peer, routing_id, EncodeFrame(m_tip, SIZE_MAX));
     }
 
     void OnPbft(Peer& peer, const PbftBytes& m, const std::string& routing_id) {
@@ -935,7 +962,7 @@ class Node {
     void DropConnection(Peer& peer) {
         // The connection the peer's last message came over, when it was just
         // now: libzmq sees it closed and drops the peer's pipe.
-        if (peer.last_fd >= 0 && NowMs() - peer.last_seen_ms <= 1000) {
+        if (peer.last_fd >= 0 && NowMs() - peer.in_heard_ms <= LiveMs()) {
             ::shutdown(peer.last_fd, SHUT_RDWR);
         }
         peer.last_fd = -1;
@@ -1008,7 +1035,7 @@ class Node {
         return net::EncodeResult(id, [&](Packer& p) {
             p.pack_array(static_cast<uint32_t>(m_peers.size()));
             for (const auto& [k, peer] : m_peers) {
-                p.pack_map(10);
+                p.pack_map(12);
                 net::PackStr(p, "key");
                 net::PackStr(p, peer.hex);
                 net::PackStr(p, "endpoint");
@@ -1021,6 +1048,13 @@ class Node {
                 peer.masternode ? p.pack_true() : p.pack_false();
                 net::PackStr(p, "connected");
                 peer.connected ? p.pack_true() : p.pack_false();
+                net::PackStr(p, "link_out");  // our DEALER hears from it
+                peer.out&& peer.out_heard_ms != 0 && now - peer.out_heard_ms <= LiveMs()
+                    ? p.pack_true()
+                    : p.pack_false();
+                net::PackStr(p, "link_in");  // it speaks on our server
+                peer.in_heard_ms != 0 && now - peer.in_heard_ms <= LiveMs() ? p.pack_true()
+                                                                            : p.pack_false();
                 net::PackStr(p, "height");
                 p.pack_uint64(peer.height);
                 net::PackStr(p, "score");
