@@ -201,7 +201,14 @@ TEST_F(RpcMethodsTest, MasternodesPeersEvidenceHelp) {
     EXPECT_EQ(mns[0]["endpoint"], "127.0.0.1:7000");
     EXPECT_EQ(mns[0]["payout"], (wire::Address{wire::Network::kDevnet, Addr(200)}.ToString()));
     EXPECT_TRUE(mns[0]["collateral"].is_null());
-    EXPECT_EQ(Ok("getpeers"), json::array());
+    m_stages.answer[rpc::Stage::kP2p] = [](std::string_view method, const json&) {
+        EXPECT_EQ(method, "peers");
+        return util::Result<json>(json::array({{{"key", "ab"}, {"connected", true}}}));
+    };
+    json peers = Ok("getpeers");
+    ASSERT_EQ(peers.size(), 1u);
+    EXPECT_EQ(peers[0]["key"], "ab");
+    EXPECT_EQ(peers[0]["connected"], true);
     EXPECT_EQ(Ok("getevidence"), json::array());
     m_stages.answer[rpc::Stage::kPbft] = [](std::string_view, const json&) {
         return util::Result<json>(json::array({json::array({"aa", "bb"})}));

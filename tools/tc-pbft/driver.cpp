@@ -46,6 +46,10 @@ using std::chrono::milliseconds;
 constexpr std::string_view kTopic = "pbft";
 // Room left in a block for its header and framing when asking the pool.
 constexpr uint64_t kHeaderRoom = 1024;
+// tc-p2p's topic of PBFT messages for us, and how many of them one turn of
+// the loop takes.
+constexpr std::string_view kInPbft = "in.pbft";
+constexpr uint64_t kP2pBatch = 256;
 
 uint64_t WallMs() {
     return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(
@@ -61,6 +65,10 @@ struct Metrics {
     std::atomic<uint64_t> view_changes{0};
     std::atomic<uint64_t> evidence{0};
     std::atomic<uint64_t> stage_errors{0};
+    std::atomic<uint64_t> p2p_in{0};
+    std::atomic<uint64_t> p2p_out{0};
+    std::atomic<uint64_t> p2p_dropped{0};
+    std::atomic<uint64_t> bans{0};
 };
 
 std::string RenderMetrics(const Metrics& m) {
@@ -73,7 +81,13 @@ std::string RenderMetrics(const Metrics& m) {
         .Counter("tc_pbft_evidence_total", "Equivocation evidence pairs seen.", load(m.evidence))
         .Counter("tc_pbft_stage_errors_total",
                  "Requests to the pool or the store that failed or went unanswered.",
-                 load(m.stage_errors));
+                 load(m.stage_errors))
+        .Counter("tc_pbft_p2p_in_total", "PBFT messages received from tc-p2p.", load(m.p2p_in))
+        .Counter("tc_pbft_p2p_out_total", "Messages handed to tc-p2p.", load(m.p2p_out))
+        .Counter("tc_pbft_p2p_dropped_total", "Messages dropped because tc-p2p's queue was full.",
+                 load(m.p2p_dropped))
+        .Counter("tc_pbft_bans_total",
+                 "Peers reported to tc-p2p for a malformed or badly signed message.", load(m.bans));
     return out.str();
 }
 
@@ -101,12 +115,13 @@ msgpack::sbuffer EncodeEvent(const PbftEvent& e) {
 class Driver {
   public:
     Driver(const Options& opts, zmq::context_t& context, const ledger::Ledger& view, VoteLog& log,
-           const crypto::SecretKey& key, Metrics& metrics)
+           const crypto::SecretKey& key, Metrics& metrics, P2pLink& p2p)
         : m_opts(opts),
           m_view(view),
           m_log(log),
           m_key(key),
           m_metrics(metrics),
+          m_p2p(p2p),
           m_pool(context, util::RunEndpoint(opts.common.datadir, "pool"),
                  milliseconds(opts.stage_timeout_ms)),
           m_store(context, util::RunEndpoint(opts.common.datadir, "store"),
@@ -186,6 +201,26 @@ class Driver {
         return CatchUpWithLedger();
     }
 
+    // A message of tc-p2p's event stream: a peer's PBFT message for the
+    // core. A peer the step counts a malformed or badly signed message for
+    // is reported to tc-p2p, which bans it.
+    util::Status P2pEvent(const std::vector<zmq::message_t>& parts) {
+        std::optional<MessageReceived> in = m_p2p.Decode(parts);
+        if (!in) return {};
+        const PeerId peer = in->peer;
+        const PeerStats before = PeerStatsOf(peer);
+        TC_CHECK(Step(std::move(*in)));
+        if (auto reason = BanReason(before, PeerStatsOf(peer))) {
+            const crypto::PublicKey* key = m_p2p.KeyOf(peer);
+            log::Warn("peer {} sent a {} message: reported to tc-p2p",
+                      key ? util::ToHex(*key) : "?", *reason);
+            m_metrics.bans.fetch_add(1, std::memory_order_relaxed);
+            m_p2p.Misbehaved(peer, *reason);
+        }
+        CountP2p();
+        return {};
+    }
+
     // Fires due timers and retries what a stage did not answer.
     util::Status Tick() {
         const auto now = Clock::now();
@@ -215,6 +250,29 @@ class Driver {
     }
 
   private:
+    PeerStats PeerStatsOf(PeerId peer) const {
+        const auto& peers = m_replica.stats().peers;
+        auto it = peers.find(peer);
+        return it == peers.end() ? PeerStats{} : it->second;
+    }
+
+    void CountP2p() {
+        m_metrics.p2p_in.store(m_p2p.received(), std::memory_order_relaxed);
+        m_metrics.p2p_out.store(m_p2p.sent(), std::memory_order_relaxed);
+        m_metrics.p2p_dropped.store(m_p2p.dropped(), std::memory_order_relaxed);
+    }
+
+    // Our blocks from d.height on, for a peer still voting below our tip.
+    util::Status SendDecidedTo(const SendDecided& d) {
+        TC_TRY(messages, DecidedMessages(m_view, d.height, m_opts.decided_batch));
+        for (const auto& bytes : messages) m_p2p.SendTo(d.peer, bytes);
+        if (!messages.empty()) {
+            log::Debug("sent {} decided blocks from {} to peer {}", messages.size(), d.height,
+                       d.peer);
+        }
+        return {};
+    }
+
     static Config MakeConfig(const Options& opts, const ledger::Ledger& view) {
         Config c;
         c.chain_id = wire::ChainId(view.genesis());
@@ -284,6 +342,7 @@ class Driver {
         }
         if (m_log.dirty()) TC_CHECK(m_log.Sync());
         UpdateGauges();
+        CountP2p();
         return {};
     }
 
@@ -308,11 +367,16 @@ class Driver {
             log::Warn("equivocation evidence at height {} ({} pairs kept)", m_replica.height(),
                       m_evidence.size());
             Emit("evidence", m_replica.height(), m_replica.view(), {});
-        } else if (std::holds_alternative<Broadcast>(action) ||
-                   std::holds_alternative<SendTo>(action) ||
-                   std::holds_alternative<SendDecided>(action) ||
-                   std::holds_alternative<CatchUp>(action)) {
-            // No tc-p2p yet: with n = 1 there is no one else.
+        } else if (const auto* b = std::get_if<Broadcast>(&action)) {
+            m_p2p.Broadcast(b->bytes);
+        } else if (const auto* st = std::get_if<SendTo>(&action)) {
+            m_p2p.SendTo(st->peer, st->bytes);
+        } else if (const auto* sd = std::get_if<SendDecided>(&action)) {
+            TC_CHECK(SendDecidedTo(*sd));
+        } else if (const auto* cu = std::get_if<CatchUp>(&action)) {
+            // tc-p2p syncs by itself from its peers' tips; the store's
+            // events then move us on (StoreEvent).
+            log::Debug("peer {} is at height {} or above: tc-p2p syncs", cu->peer, cu->height);
         }
         return {};
     }
@@ -495,7 +559,9 @@ class Driver {
             const consensus::Quorum q = m_replica.quorum();
             const Stats& s = m_replica.stats();
             const std::optional<uint32_t> self = m_info.self;
-            p.pack_map(13);
+            const uint64_t n = m_info.set.size();
+            const HeldVotes held = m_replica.VotesHeld(m_replica.view());
+            p.pack_map(21);
             net::PackStr(p, "height");
             p.pack_uint64(m_replica.height());
             net::PackStr(p, "view");
@@ -526,7 +592,32 @@ class Driver {
             net::PackStr(p, Waiting());
             net::PackStr(p, "vote_log_bytes");
             p.pack_uint64(m_log.size_bytes());
+            net::PackStr(p, "have_pre_prepare");
+            held.have_pre_prepare ? p.pack_true() : p.pack_false();
+            PackMissing(p, "missing_prepares", "missing_prepare_keys", held.prepares, n);
+            PackMissing(p, "missing_commits", "missing_commit_keys", held.commits, n);
+            net::PackStr(p, "p2p_in");
+            p.pack_uint64(m_p2p.received());
+            net::PackStr(p, "p2p_out");
+            p.pack_uint64(m_p2p.sent());
+            net::PackStr(p, "p2p_dropped");
+            p.pack_uint64(m_p2p.dropped());
         });
+    }
+
+    // Two entries: the set indices not in `held` (ascending), then their keys.
+    void PackMissing(Packer& p, std::string_view indices_key, std::string_view keys_key,
+                     const std::vector<uint32_t>& held, uint64_t n) const {
+        std::vector<uint32_t> missing;
+        for (uint32_t i = 0; i < n; ++i) {
+            if (!std::binary_search(held.begin(), held.end(), i)) missing.push_back(i);
+        }
+        net::PackStr(p, indices_key);
+        p.pack_array(static_cast<uint32_t>(missing.size()));
+        for (uint32_t i : missing) p.pack_uint64(i);
+        net::PackStr(p, keys_key);
+        p.pack_array(static_cast<uint32_t>(missing.size()));
+        for (uint32_t i : missing) net::PackStr(p, util::ToHex(m_info.set[i]));
     }
 
     const Options& m_opts;
@@ -534,6 +625,7 @@ class Driver {
     VoteLog& m_log;
     const crypto::SecretKey& m_key;
     Metrics& m_metrics;
+    P2pLink& m_p2p;
     net::Client m_pool;
     net::Client m_store;
     Replica m_replica;
@@ -574,6 +666,153 @@ class Client : public net::Client {
 
 }  // namespace
 
+// --- the link to tc-p2p ------------------------------------------------------
+
+util::Result<P2pLink> P2pLink::Connect(zmq::context_t& context, const std::string& datadir,
+                                       uint64_t send_hwm, uint64_t max_message_bytes) {
+    try {
+        zmq::socket_t send(context, zmq::socket_type::push);
+        send.set(zmq::sockopt::linger, 0);
+        send.set(zmq::sockopt::sndhwm, static_cast<int>(std::min<uint64_t>(send_hwm, INT32_MAX)));
+        send.connect(util::RunEndpoint(datadir, "p2p-send"));
+        zmq::socket_t events(context, zmq::socket_type::sub);
+        events.set(zmq::sockopt::linger, 0);
+        events.set(zmq::sockopt::maxmsgsize,
+                   static_cast<int64_t>(std::min<uint64_t>(max_message_bytes, INT64_MAX)));
+        events.set(zmq::sockopt::subscribe, kInPbft);
+        events.connect(util::RunEndpoint(datadir, "p2p-events"));
+        return P2pLink(std::move(send), std::move(events));
+    } catch (const zmq::error_t& e) {
+        return MakeError(Errc::kIo, "p2p-send, p2p-events: " + std::string(e.what()));
+    }
+}
+
+PeerId P2pLink::PeerOf(const crypto::PublicKey& key) {
+    auto [it, fresh] = m_ids.try_emplace(key, kFirstPeerId + static_cast<PeerId>(m_keys.size()));
+    if (fresh) m_keys.push_back(key);
+    return it->second;
+}
+
+const crypto::PublicKey* P2pLink::KeyOf(PeerId peer) const {
+    if (peer < kFirstPeerId || peer - kFirstPeerId >= m_keys.size()) return nullptr;
+    return &m_keys[peer - kFirstPeerId];
+}
+
+std::optional<MessageReceived> P2pLink::Decode(const std::vector<zmq::message_t>& parts) {
+    if (parts.size() != 2 || parts[0].to_string_view() != kInPbft) return std::nullopt;
+    try {
+        auto handle = msgpack::unpack(static_cast<const char*>(parts[1].data()), parts[1].size());
+        const msgpack::object& o = handle.get();
+        const auto* a = o.type == Type::ARRAY ? o.via.array.ptr : nullptr;
+        if (a == nullptr || o.via.array.size != 2 || a[0].type != Type::BIN ||
+            a[0].via.bin.size != crypto::PublicKey{}.size() || a[1].type != Type::BIN) {
+            log::Debug("p2p-events: not [key, bytes]: dropped");
+            return std::nullopt;
+        }
+        crypto::PublicKey key;
+        util::ByteView k = net::BinView(a[0]);
+        std::copy(k.begin(), k.end(), key.begin());
+        util::ByteView bytes = net::BinView(a[1]);
+        m_received++;
+        return MessageReceived{PeerOf(key), util::Bytes(bytes.begin(), bytes.end())};
+    } catch (const std::exception& e) {
+        log::Debug("p2p-events: not msgpack: {}", e.what());
+        return std::nullopt;
+    }
+}
+
+bool P2pLink::Push(const msgpack::sbuffer& buf) {
+    try {
+        if (m_send.send(zmq::buffer(buf.data(), buf.size()), zmq::send_flags::dontwait)) {
+            m_sent++;
+            return true;
+        }
+    } catch (const zmq::error_t& e) {
+        log::Debug("p2p-send: {}", e.what());
+    }
+    m_dropped++;
+    return false;
+}
+
+bool P2pLink::Broadcast(util::ByteView bytes) {
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_array(3);
+    net::PackStr(p, "pbft");
+    p.pack_nil();
+    net::PackBin(p, bytes);
+    return Push(buf);
+}
+
+bool P2pLink::SendTo(PeerId peer, util::ByteView bytes) {
+    const crypto::PublicKey* key = KeyOf(peer);
+    if (key == nullptr) return false;
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_array(3);
+    net::PackStr(p, "pbft");
+    net::PackBin(p, *key);
+    net::PackBin(p, bytes);
+    return Push(buf);
+}
+
+bool P2pLink::Misbehaved(PeerId peer, std::string_view reason) {
+    const crypto::PublicKey* key = KeyOf(peer);
+    if (key == nullptr) return false;
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_array(3);
+    net::PackStr(p, "misbehaved");
+    net::PackBin(p, *key);
+    net::PackStr(p, reason);
+    return Push(buf);
+}
+
+std::optional<std::string_view> BanReason(const PeerStats& before, const PeerStats& after) {
+    if (after.bad_signature > before.bad_signature) return "bad-signature";
+    if (after.malformed > before.malformed) return "malformed";
+    return std::nullopt;
+}
+
+util::Result<std::vector<util::Bytes>> DecidedMessages(const ledger::Ledger& view, uint64_t from,
+                                                       uint64_t max) {
+    TC_TRY(status, view.GetStatus());
+    std::vector<util::Bytes> out;
+    for (uint64_t h = std::max<uint64_t>(from, 1); h <= status.height && out.size() < max; ++h) {
+        TC_TRY(block, view.GetBlock(h));
+        TC_TRY(cert, view.GetCertificate(h));
+        out.push_back(
+            wire::Encode(wire::PbftMessage{wire::Decided{std::move(block), std::move(cert)}}));
+    }
+    return out;
+}
+
+util::Result<std::vector<std::string>> UnreachablePeers(const msgpack::object& peers) {
+    if (peers.type != Type::ARRAY) return MakeError(Errc::kInvalid, "peers: reply is not an array");
+    std::vector<std::string> out;
+    for (const auto& entry : peers.via.array) {
+        if (entry.type != Type::MAP) continue;
+        std::string key;
+        bool masternode = false, connected = false;
+        uint64_t banned_s = 0;
+        for (const auto& kv : entry.via.map) {
+            if (kv.key.type != Type::STR) continue;
+            const std::string_view name = net::StrView(kv.key);
+            if (name == "key" && kv.val.type == Type::STR) {
+                key = std::string(net::StrView(kv.val));
+            } else if (name == "masternode" && kv.val.type == Type::BOOLEAN) {
+                masternode = kv.val.via.boolean;
+            } else if (name == "connected" && kv.val.type == Type::BOOLEAN) {
+                connected = kv.val.via.boolean;
+            } else if (name == "banned_s" && kv.val.type == Type::POSITIVE_INTEGER) {
+                banned_s = kv.val.via.u64;
+            }
+        }
+        if (masternode && !key.empty() && (!connected || banned_s > 0)) out.push_back(key);
+    }
+    return out;
+}
+
 util::Status RunDaemon(const Options& opts) {
     const std::string& datadir = opts.common.datadir;
     net::SignalFd signals;
@@ -609,7 +848,8 @@ util::Status RunDaemon(const Options& opts) {
         } catch (const zmq::error_t& e) {
             return MakeError(Errc::kIo, "pool-events, store-events: " + std::string(e.what()));
         }
-        Driver driver(opts, context, *view, log, key, metrics);
+        TC_TRY(p2p, P2pLink::Connect(context, datadir, opts.p2p_send_hwm, opts.max_message_bytes));
+        Driver driver(opts, context, *view, log, key, metrics, p2p);
         outcome = driver.Start();
         if (outcome) {
             log::Info("serving {} (events {})", requests_ep, events_ep);
@@ -622,9 +862,10 @@ util::Status RunDaemon(const Options& opts) {
                                        {events.handle(), 0, ZMQ_POLLIN, 0},
                                        {pool_events.handle(), 0, ZMQ_POLLIN, 0},
                                        {store_events.handle(), 0, ZMQ_POLLIN, 0},
+                                       {p2p.events().handle(), 0, ZMQ_POLLIN, 0},
                                        {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-            net::Poll(items, 5, driver.Timeout());
-            if ((items[4].revents & ZMQ_POLLIN) && signals.Read() != 0) {
+            net::Poll(items, 6, driver.Timeout());
+            if ((items[5].revents & ZMQ_POLLIN) && signals.Read() != 0) {
                 log::Info("signal: stopping");
                 break;
             }
@@ -644,6 +885,16 @@ util::Status RunDaemon(const Options& opts) {
                 while (outcome && zmq::recv_multipart(store_events, std::back_inserter(parts),
                                                       zmq::recv_flags::dontwait)) {
                     outcome = driver.StoreEvent(parts);
+                    parts.clear();
+                }
+            }
+            if (items[4].revents & ZMQ_POLLIN) {
+                // A bounded batch: the loop serves requests and timers too.
+                for (uint64_t i = 0; outcome && i < kP2pBatch &&
+                                     zmq::recv_multipart(p2p.events(), std::back_inserter(parts),
+                                                         zmq::recv_flags::dontwait);
+                     ++i) {
+                    outcome = driver.P2pEvent(parts);
                     parts.clear();
                 }
             }
@@ -673,7 +924,35 @@ util::Status PingDaemon(const Options& opts, std::ostream& out) {
 util::Status PrintStatus(const Options& opts, std::ostream& out) {
     Client client(opts);
     TC_TRY(reply, client.Call("status"));
-    return net::PrintStatusMap(reply, opts.common.json, {}, out);
+    if (reply.type != Type::MAP) return MakeError(Errc::kInvalid, "status: reply is not a map");
+    // What tc-p2p says of the links, asked briefly: a stalled node is often
+    // one whose tc-p2p is down too.
+    net::Client p2p(util::RunEndpoint(opts.common.datadir, "p2p"),
+                    milliseconds(opts.p2p_timeout_ms));
+    auto peers = p2p.Call("peers");
+    std::optional<std::vector<std::string>> unreachable;
+    if (peers) {
+        auto u = UnreachablePeers(*peers);
+        if (u) unreachable = std::move(*u);
+    }
+    msgpack::sbuffer buf;
+    Packer p(buf);
+    p.pack_map(reply.via.map.size + 2);
+    for (const auto& kv : reply.via.map) {
+        p.pack(kv.key);
+        p.pack(kv.val);
+    }
+    net::PackStr(p, "p2p");
+    net::PackStr(p, unreachable ? "ok" : "no answer");
+    net::PackStr(p, "unreachable");
+    if (unreachable) {
+        p.pack_array(static_cast<uint32_t>(unreachable->size()));
+        for (const auto& key : *unreachable) net::PackStr(p, key);
+    } else {
+        p.pack_nil();
+    }
+    auto merged = msgpack::unpack(buf.data(), buf.size());
+    return net::PrintStatusMap(merged.get(), opts.common.json, {}, out);
 }
 
 util::Status PrintEvidence(const Options& opts, std::ostream& out) {

@@ -275,14 +275,23 @@ void SetupCli(CLI::App& app, Options& opts) {
           1ull << 32);
     bound(run, "--compact-every", opts.compact_every,
           "heights between vote-log compactions (0: never)", 0, 1'000'000);
+    bound(run, "--p2p-send-hwm", opts.p2p_send_hwm,
+          "messages queued for tc-p2p before more are dropped (PBFT resends them)", 1, 1'000'000);
+    bound(run, "--decided-batch", opts.decided_batch,
+          "blocks with certificates sent at most to a peer behind us, per request", 1, 10'000);
     run->add_option("--metrics-listen", opts.metrics_listen,
                     "serve Prometheus metrics at http://HOST:PORT/metrics (PORT 0: any free one)");
     for (auto [name, help] :
          {std::pair{"ping", "ask the daemon for \"pong\"; exit 1 without answer"},
           std::pair{"status", "print the height, view, set and what the daemon waits for"},
           std::pair{"evidence", "print the equivocation evidence the daemon holds"}}) {
-        bound(app.add_subcommand(name, help), "--timeout-ms", opts.timeout_ms,
-              "how long to wait for the daemon's answer", 1, kHourMs);
+        auto* sub = app.add_subcommand(name, help);
+        bound(sub, "--timeout-ms", opts.timeout_ms, "how long to wait for the daemon's answer", 1,
+              kHourMs);
+        if (std::string_view(name) == "status") {
+            bound(sub, "--p2p-timeout-ms", opts.p2p_timeout_ms,
+                  "how long to wait for tc-p2p's list of peers", 1, kHourMs);
+        }
     }
     app.add_subcommand("watch", "print the daemon's events, one JSON line each");
 

@@ -48,9 +48,12 @@ struct Options {
     uint64_t max_message_bytes = 64ull << 20;  // largest request the ROUTER takes
     uint64_t compact_every = 64;               // heights between vote-log compactions
     std::string metrics_listen;                // HOST:PORT, empty: no metrics
+    uint64_t p2p_send_hwm = 1000;  // messages queued for tc-p2p; beyond: dropped (PBFT resends)
+    uint64_t decided_batch = 16;   // blocks one SendDecided sends at most
 
     // clients
-    uint64_t timeout_ms = 2000;  // how long a client waits for a reply
+    uint64_t timeout_ms = 2000;     // how long a client waits for a reply
+    uint64_t p2p_timeout_ms = 500;  // status: how long it waits for tc-p2p's peers
 };
 
 // Registers the subcommands and their flags on app.

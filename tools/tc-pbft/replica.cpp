@@ -861,6 +861,17 @@ crypto::Signature Replica::Sign(SignedPhase phase, uint64_t view, const wire::Ha
                                                   m_info.height, view, digest));
 }
 
+HeldVotes Replica::VotesHeld(uint64_t view) const {
+    HeldVotes held;
+    auto it = m_views.find(view);
+    if (it == m_views.end()) return held;
+    const ViewState& vs = it->second;
+    held.have_pre_prepare = vs.pre_prepare.has_value();
+    for (const auto& [replica, _] : vs.first_prepare) held.prepares.push_back(replica);
+    for (const auto& [replica, _] : vs.first_commit) held.commits.push_back(replica);
+    return held;
+}
+
 Replica::ViewState& Replica::View(uint64_t view) {
     return m_views[view];
 }

@@ -200,6 +200,15 @@ struct Stats {
     std::map<PeerId, PeerStats> peers;
 };
 
+// What the replica holds for one view of the height it decides (VotesHeld):
+// the replica indices whose validly signed PREPARE and COMMIT it has (any
+// digest, ours included), and whether it has accepted a PRE-PREPARE.
+struct HeldVotes {
+    bool have_pre_prepare = false;
+    std::vector<uint32_t> prepares;  // ascending
+    std::vector<uint32_t> commits;   // ascending
+};
+
 class Replica {
   public:
     // `key` must outlive the replica (the driver owns it). The first actions
@@ -222,6 +231,9 @@ class Replica {
     uint64_t height() const { return m_info.height; }
     uint64_t view() const { return m_view; }
     consensus::Quorum quorum() const { return m_quorum; }
+    // The votes held for `view` of the current height (nothing for a view
+    // it holds no state for). Read-only: for `tc-pbft status`.
+    HeldVotes VotesHeld(uint64_t view) const;
 
   private:
     struct ViewState;

@@ -96,6 +96,8 @@ const char* StageName(Stage stage) {
             return "pool";
         case Stage::kPbft:
             return "pbft";
+        case Stage::kP2p:
+            return "p2p";
     }
     return "?";
 }
@@ -116,7 +118,7 @@ const std::vector<std::pair<std::string, std::string>>& Methods::List() {
         {"getmempoolinfo", "[] the pool's size, fee rates and bounds"},
         {"getrawmempool", "[] the pending txids, the next to be proposed first"},
         {"getmasternodes", "[] the masternode set effective at the next height"},
-        {"getpeers", "[] the peers of tc-p2p (none yet)"},
+        {"getpeers", "[] tc-p2p's peers: key, endpoint, link, height, score, ban, traffic"},
         {"getevidence", "[] equivocation evidence held by the store and by pbft"},
         {"help", "[] these lines"},
     };
@@ -439,7 +441,20 @@ Outcome Methods::GetMasternodes(const json& params) {
 
 Outcome Methods::GetPeers(const json& params) {
     if (auto bad = Arity("getpeers", params, 0, 0)) return *bad;
-    return Outcome::Ok(json::array());
+    auto reply = m_stages.Call(Stage::kP2p, "peers", [](net::Packer& p) { p.pack_array(0); });
+    if (!reply) return StageError(Stage::kP2p, reply.error());
+    if (!reply->is_array()) return Outcome::Fail(kInternalError, "p2p: peers: not an array");
+    json out = json::array();
+    for (const json& peer : *reply) {
+        if (!peer.is_object()) return Outcome::Fail(kInternalError, "p2p: peers: not a map");
+        json entry = json::object();
+        for (const char* key : {"key", "endpoint", "masternode", "connected", "height", "score",
+                                "banned_s", "last_seen_ms", "msgs_in", "msgs_out"}) {
+            entry[key] = peer.value(key, json(nullptr));
+        }
+        out.push_back(std::move(entry));
+    }
+    return Outcome::Ok(std::move(out));
 }
 
 Outcome Methods::GetEvidence(const json& params) {

@@ -32,8 +32,8 @@
 
 namespace tc::rpc {
 
-enum class Stage { kStore, kPool, kPbft };
-// "store", "pool", "pbft": also the socket names under DATADIR/run/.
+enum class Stage { kStore, kPool, kPbft, kP2p };
+// "store", "pool", "pbft", "p2p": also the socket names under DATADIR/run/.
 const char* StageName(Stage stage);
 
 // The request sockets of the other stages.

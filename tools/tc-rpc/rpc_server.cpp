@@ -57,11 +57,22 @@ class StagePool : public Stages {
         Set(zmq::context_t& c, const std::string& datadir, std::chrono::milliseconds t)
             : store(c, util::RunEndpoint(datadir, "store"), t),
               pool(c, util::RunEndpoint(datadir, "pool"), t),
-              pbft(c, util::RunEndpoint(datadir, "pbft"), t) {}
+              pbft(c, util::RunEndpoint(datadir, "pbft"), t),
+              p2p(c, util::RunEndpoint(datadir, "p2p"), t) {}
         net::Client& Of(Stage s) {
-            return s == Stage::kStore ? store : s == Stage::kPool ? pool : pbft;
+            switch (s) {
+                case Stage::kStore:
+                    return store;
+                case Stage::kPool:
+                    return pool;
+                case Stage::kPbft:
+                    return pbft;
+                case Stage::kP2p:
+                    return p2p;
+            }
+            return pbft;
         }
-        net::Client store, pool, pbft;
+        net::Client store, pool, pbft, p2p;
     };
 
     std::unique_ptr<Set> Take() {
