@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # scripts/tc-masternode: the supervisor of one masternode, on real stages
-# (tc-store, tc-pool, tc-pbft, tc-rpc) of a devnet datadir. Waits are loops
-# with a deadline on a condition, never fixed sleeps.
+# (tc-store, tc-pool, tc-pbft, tc-p2p, tc-rpc) of a devnet datadir. Waits
+# are loops with a deadline on a condition, never fixed sleeps.
 
 load helpers
 
@@ -22,10 +22,18 @@ teardown() {
     done
 }
 
+# A TCP port of 127.0.0.1 free right now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # A devnet ledger in $dd whose one masternode key is $dd/masternode.key, and
-# a timecoin.toml that keeps tc-rpc off any fixed port.
+# a timecoin.toml that keeps tc-rpc off any fixed port. The masternode's
+# endpoint, where its tc-p2p listens, is a free port too.
 make_datadir() {
     make_genesis "$BATS_TEST_TMPDIR"
+    jq --arg ep "127.0.0.1:$(free_port)" '.masternodes[0].endpoint = $ep' genesis.json >genesis.tmp
+    mv genesis.tmp genesis.json
     tc-store --datadir "$dd" init --genesis genesis.json >/dev/null
     cp mn.key "$dd/masternode.key"
     cat >"$dd/timecoin.toml" <<'EOF'
@@ -39,7 +47,7 @@ EOF
 gone() { [ ! -e "/proc/$1" ] || [[ "$(cat "/proc/$1/stat" 2>/dev/null)" =~ \)\ Z ]]; }
 running() { ! gone "$1"; }
 # Every process this datadir's masternode ran (supervisor and stages).
-pids() { cat "$dd"/run/masternode.pid "$dd"/run/{store,pool,pbft,rpc}.pid 2>/dev/null || true; }
+pids() { cat "$dd"/run/masternode.pid "$dd"/run/{store,pool,pbft,p2p,rpc}.pid 2>/dev/null || true; }
 no_process_left() { ! pgrep -f -- "--datadir $dd" >/dev/null; }
 new_pool_ready() {
     local p
@@ -51,20 +59,23 @@ new_pool_ready() {
     make_datadir
     run "$mn" start --datadir "$dd"
     [ "$status" -eq 0 ]
-    for s in store pool pbft rpc; do
+    for s in store pool pbft p2p rpc; do
         [ -s "$dd/run/$s.pid" ]
         running "$(cat "$dd/run/$s.pid")"
         grep -q "^==== .*starting tc-$s --datadir $dd run" "$dd/log/$s.log"
         tc-$s --datadir "$dd" ping --timeout-ms 1000 >/dev/null
     done
     [ -s "$dd/run/rpc.url" ]
+    # tc-p2p listens on the masternode's endpoint in the genesis.
+    [ "$(tc-p2p --datadir "$dd" status --json | jq -r .listen)" = \
+        "$(jq -r '.masternodes[0].endpoint' genesis.json)" ]
 
     run "$mn" status --datadir "$dd" --json
     [ "$status" -eq 0 ]
     [ "$(jq -r .datadir <<<"$output")" = "$dd" ]
     [ "$(jq -r .supervisor <<<"$output")" = "$(cat "$dd/run/masternode.pid")" ]
-    [ "$(jq -r '.stages | keys_unsorted | join(" ")' <<<"$output")" = "store pool pbft rpc" ]
-    [ "$(jq '[.stages[] | select(.running and .ready)] | length' <<<"$output")" -eq 4 ]
+    [ "$(jq -r '.stages | keys_unsorted | join(" ")' <<<"$output")" = "store pool pbft p2p rpc" ]
+    [ "$(jq '[.stages[] | select(.running and .ready)] | length' <<<"$output")" -eq 5 ]
     [ "$(jq -r .stages.pool.pid <<<"$output")" = "$(cat "$dd/run/pool.pid")" ]
 
     run "$mn" status --datadir "$dd"
@@ -73,7 +84,7 @@ new_pool_ready() {
 
     local all
     all=$(pids)
-    [ "$(wc -w <<<"$all")" -eq 5 ]
+    [ "$(wc -w <<<"$all")" -eq 6 ]
     run "$mn" stop --datadir "$dd"
     [ "$status" -eq 0 ]
     for p in $all; do gone "$p"; done
@@ -81,8 +92,8 @@ new_pool_ready() {
     [ ! -e "$dd/run/masternode.pid" ]
     grep -q "stopped store" "$dd/log/masternode.log"
     # Reverse order: rpc stops first, store last.
-    [ "$(grep -o 'stopping [a-z]* (pid' "$dd/log/masternode.log" | cut -d' ' -f2 | tr '\n' ' ')" = \
-        "rpc pbft pool store " ]
+    [ "$(grep -o 'stopping [a-z0-9]* (pid' "$dd/log/masternode.log" | cut -d' ' -f2 | tr '\n' ' ')" = \
+        "rpc p2p pbft pool store " ]
 
     run "$mn" status --datadir "$dd" --json
     [ "$status" -eq 1 ]
