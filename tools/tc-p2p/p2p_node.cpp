@@ -172,33 +172,44 @@ class Node {
         TC_TRY(zap, net::ZapHandler::Start(m_context, kZapDomain));
         m_zap = std::move(zap);
         TC_CHECK(Refresh());
-        std::string listen = m_opts.listen.empty() ? m_own_endpoint : m_opts.listen;
-        if (!listen.empty()) {
-            m_router = std::make_unique<zmq::socket_t>(m_context, zmq::socket_type::router);
-            try {
-                m_router->set(zmq::sockopt::linger, 0);
-                m_router->set(zmq::sockopt::maxmsgsize,
-                              static_cast<int64_t>(m_opts.max_message_bytes));
-                m_router->set(zmq::sockopt::sndhwm, static_cast<int>(m_opts.max_peer_queue));
-                m_router->set(zmq::sockopt::rcvhwm, static_cast<int>(m_opts.max_peer_queue));
-                net::MakeCurveServer(*m_router, m_curve_secret.view(), kZapDomain);
-                m_router->bind("tcp://" + listen);
-                m_listen = listen;
-                const std::string monitor = "inproc://p2p-monitor";
-                if (zmq_socket_monitor(m_router->handle(), monitor.c_str(),
-                                       ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
-                    return MakeError(Errc::kIo, "monitor: " + std::string(zmq_strerror(errno)));
-                }
-                m_monitor = std::make_unique<zmq::socket_t>(m_context, zmq::socket_type::pair);
-                m_monitor->set(zmq::sockopt::linger, 0);
-                m_monitor->connect(monitor);
-            } catch (const zmq::error_t& e) {
-                return MakeError(Errc::kIo, "listen on tcp://" + listen + ": " + e.what());
-            }
-        }
+        TC_CHECK(Listen());
         log::Info("{} {} with {} peers, listening on {}", m_is_member ? "masternode" : "observer",
                   m_hex.substr(0, 16), m_peers.size(), m_listen.empty() ? "(none)" : m_listen);
+        m_started = true;
         SendTips();
+        return {};
+    }
+
+    // Binds the CURVE server on --listen, else on our endpoint in the
+    // registry, once we know it: a masternode registered after the chain we
+    // hold when we start (it syncs first) begins to listen when its own
+    // registration reaches its ledger. Nothing to do before that, or after.
+    util::Status Listen() {
+        if (m_router) return {};
+        const std::string listen = m_opts.listen.empty() ? m_own_endpoint : m_opts.listen;
+        if (listen.empty()) return {};
+        auto router = std::make_unique<zmq::socket_t>(m_context, zmq::socket_type::router);
+        try {
+            router->set(zmq::sockopt::linger, 0);
+            router->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(m_opts.max_message_bytes));
+            router->set(zmq::sockopt::sndhwm, static_cast<int>(m_opts.max_peer_queue));
+            router->set(zmq::sockopt::rcvhwm, static_cast<int>(m_opts.max_peer_queue));
+            net::MakeCurveServer(*router, m_curve_secret.view(), kZapDomain);
+            router->bind("tcp://" + listen);
+            const std::string monitor = "inproc://p2p-monitor";
+            if (zmq_socket_monitor(router->handle(), monitor.c_str(),
+                                   ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+                return MakeError(Errc::kIo, "monitor: " + std::string(zmq_strerror(errno)));
+            }
+            m_monitor = std::make_unique<zmq::socket_t>(m_context, zmq::socket_type::pair);
+            m_monitor->set(zmq::sockopt::linger, 0);
+            m_monitor->connect(monitor);
+        } catch (const zmq::error_t& e) {
+            return MakeError(Errc::kIo, "listen on tcp://" + listen + ": " + e.what());
+        }
+        m_router = std::move(router);
+        m_listen = listen;
+        if (m_started) log::Info("listening on {}", m_listen);
         return {};
     }
 
@@ -331,6 +342,9 @@ class Node {
                 log::Warn("ledger: {}", refreshed.error().message);
             }
             if (m_tip.height != before) SendTips();
+            if (auto listening = Listen(); !listening) {
+                log::Warn("{} (again at the next block)", listening.error().message);
+            }
         }
         for (auto& [k, peer] : m_peers) {
             if (peer.sync && peer.sync->deadline_ms <= now) {
@@ -536,21 +550,23 @@ class Node {
 
     // ---- sending --------------------------------------------------------
 
+    // To a peer: on our link to it, else (no link, or it is down: ZeroMQ
+    // queues nothing toward a link that is not up) back over its link to
+    // us when it spoke on it lately.
     bool Send(Peer& peer, const util::Bytes& frame) {
-        if (peer.banned(NowMs())) return false;
+        const uint64_t now = NowMs();
+        if (peer.banned(now)) return false;
         bool sent = false;
         try {
             if (peer.out) {
                 sent = peer.out->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
-            } else if (m_router && !peer.routing_id.empty()) {
-                sent = m_router
-                           ->send(zmq::buffer(peer.routing_id),
-                                  zmq::send_flags::sndmore | zmq::send_flags::dontwait)
-                           .has_value() &&
-                       m_router->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
             }
         } catch (const zmq::error_t& e) {
             log::Debug("peer {}: send: {}", Short(peer), e.what());
+        }
+        if (!sent && m_router && !peer.routing_id.empty() && now - peer.in_heard_ms <= LiveMs()) {
+            SendBack(peer, peer.routing_id, frame);
+            return true;  // counted there
         }
         if (sent) {
             peer.msgs_out++;
@@ -1136,6 +1152,7 @@ class Node {
     std::string m_listen;
     std::string m_own_endpoint;
     bool m_is_member = false;
+    bool m_started = false;
     std::map<crypto::PublicKey, std::optional<std::string>> m_configured;
     std::map<crypto::PublicKey, Peer> m_peers;
     std::set<int> m_inbound;
