@@ -2,7 +2,9 @@
 # The long chaos run of issue 7, only with TC_LONG=1 (root, iproute2):
 # TC_CHAOS_NODES masternodes (10), each in a network namespace of its own
 # joined by veth pairs to a bridge, every link with loss and delay (tc
-# netem); TC_CHAOS_MINUTES (30) of load through node 1 while random nodes
+# netem; on a kernel without sch_netem, loss by iptables' statistic match
+# and a tbf rate limit instead, and no added delay: the run says so);
+# TC_CHAOS_MINUTES (30) of load through node 1 while random nodes
 # (never more than f at once) are SIGKILLed and restarted. At the end every
 # node is on one chain (the same hash at the lowest tip, every block
 # certified) and `tc-store verify` passes on each.
@@ -12,6 +14,8 @@ load helpers
 nodes=${TC_CHAOS_NODES:-10}
 minutes=${TC_CHAOS_MINUTES:-30}
 netem=${TC_CHAOS_NETEM:-delay 20ms 10ms loss 1%}
+loss=${TC_CHAOS_LOSS:-0.01}   # without netem: iptables drops this share
+rate=${TC_CHAOS_RATE:-20mbit} # without netem: tbf limits each link to this
 hub=tcchaos-hub
 
 setup() {
@@ -49,9 +53,21 @@ make_network() {
         ip -n "$(ns "$i")" addr add "10.77.0.$i/24" dev eth0
         ip -n "$(ns "$i")" link set eth0 up
         ip -n "$(ns "$i")" link set lo up
-        # shellcheck disable=SC2086
-        in_ns "$i" tc qdisc add dev eth0 root netem $netem
+        shape "$i"
     done
+}
+
+# Loss and delay on node $1's link: netem when the kernel has it, else
+# iptables drops (loss) and tbf (a rate limit; no delay).
+shape() {
+    # shellcheck disable=SC2086
+    if in_ns "$1" tc qdisc add dev eth0 root netem $netem 2>/dev/null; then
+        echo "node $1: netem $netem" >>chaos.log
+        return
+    fi
+    in_ns "$1" iptables -A INPUT -i eth0 -m statistic --mode random --probability "$loss" -j DROP
+    in_ns "$1" tc qdisc add dev eth0 root tbf rate "$rate" burst 64kbit latency 200ms
+    echo "node $1: no sch_netem in this kernel: iptables loss $loss, tbf $rate, no delay" >>chaos.log
 }
 
 make_nodes() {
@@ -115,5 +131,6 @@ height() { tc-store --datadir "node$1" status --json 2>/dev/null | jq -r .height
         stop_node "$i"
         tc-store --datadir "node$i" verify >/dev/null
     done
-    echo "# chaos: $round rounds, height $target on all $nodes nodes" >&3
+    echo "# chaos: $round rounds, height $target on all $nodes nodes; $(sort -u chaos.log | grep -m1 'node 1:')" >&3
+    cp chaos.log "${TC_CHAOS_LOG:-/dev/null}" 2>/dev/null || true
 }
