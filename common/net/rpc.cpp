@@ -135,4 +135,10 @@ util::Status PrintStatusMap(const msgpack::object& reply, bool json,
     return {};
 }
 
+util::Status PrintPing(Client& client, std::ostream& out) {
+    TC_CHECK(client.Ping());
+    out << "pong\n";
+    return {};
+}
+
 }  // namespace tc::net

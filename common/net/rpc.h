@@ -88,6 +88,9 @@ class Client {
     msgpack::object_handle m_reply;
 };
 
+// What `tc-X ping` does: client.Ping(), then "pong" on out.
+util::Status PrintPing(Client& client, std::ostream& out);
+
 // What `tc-X status` prints of a daemon's status map: with `json` one JSON
 // object on one line, else one "KEY VALUE" line per entry, the keys aligned,
 // nil as "-", strings bare, the rest as JSON. `keys` picks and orders the

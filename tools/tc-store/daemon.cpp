@@ -134,9 +134,7 @@ util::Status RunDaemon(const Options& opts) {
 
 util::Status PingDaemon(const Options& opts, std::ostream& out) {
     Client client(opts);
-    TC_CHECK(client.Ping());
-    out << "pong\n";
-    return {};
+    return net::PrintPing(client, out);
 }
 
 // --- status --daemon -------------------------------------------------------
