@@ -392,4 +392,11 @@ util::Result<SecureBuffer> ReadPassphraseFile(const std::string& path) {
     return text;
 }
 
+util::Result<SecretKey> ReadKeyFileWithPassphrase(const std::string& path,
+                                                  const std::string& passphrase_file) {
+    if (passphrase_file.empty()) return ReadKeyFile(path, nullptr);
+    TC_TRY(passphrase, ReadPassphraseFile(passphrase_file));
+    return ReadKeyFile(path, &passphrase);
+}
+
 }  // namespace tc::crypto

@@ -85,6 +85,12 @@ struct KeyFileInfo {
 [[nodiscard]] util::Result<SecretKey> ReadKeyFile(const std::string& path,
                                                   const SecureBuffer* passphrase);
 
+// ReadKeyFile with the passphrase read from passphrase_file (ReadPassphraseFile),
+// or none when passphrase_file is empty: what a program's --key and
+// --passphrase-file give.
+[[nodiscard]] util::Result<SecretKey> ReadKeyFileWithPassphrase(const std::string& path,
+                                                                const std::string& passphrase_file);
+
 // The passphrase in the file at path: its first line without the "\n" (and a
 // "\r" before it), in secure memory. The file must be a regular file that
 // only its owner can access, as for key files. Errors: kNotFound,

@@ -204,9 +204,7 @@ class Progress {
 };
 
 util::Result<crypto::SecretKey> LoadKey(const Options& opts) {
-    if (opts.passphrase_file.empty()) return crypto::ReadKeyFile(opts.faucet_key, nullptr);
-    TC_TRY(pass, crypto::ReadPassphraseFile(opts.passphrase_file));
-    return crypto::ReadKeyFile(opts.faucet_key, &pass);
+    return crypto::ReadKeyFileWithPassphrase(opts.faucet_key, opts.passphrase_file);
 }
 
 }  // namespace

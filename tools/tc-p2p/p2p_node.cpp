@@ -1191,12 +1191,7 @@ util::Status RunDaemon(const Options& opts) {
     const std::string& datadir = opts.common.datadir;
     net::SignalFd signals;
     if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
-    std::optional<crypto::SecureBuffer> passphrase;
-    if (!opts.passphrase_file.empty()) {
-        TC_TRY(secret, crypto::ReadPassphraseFile(opts.passphrase_file));
-        passphrase = std::move(secret);
-    }
-    TC_TRY(key, crypto::ReadKeyFile(KeyPath(opts), passphrase ? &*passphrase : nullptr));
+    TC_TRY(key, crypto::ReadKeyFileWithPassphrase(KeyPath(opts), opts.passphrase_file));
     TC_TRY(view, ledger::Ledger::OpenReadOnly(util::LedgerDir(datadir)));
     TC_CHECK(net::MakeRunDir(datadir));
     Metrics metrics;

@@ -817,12 +817,7 @@ util::Status RunDaemon(const Options& opts) {
     const std::string& datadir = opts.common.datadir;
     net::SignalFd signals;
     if (!signals.ok()) return MakeError(Errc::kIo, "signalfd failed");
-    std::optional<crypto::SecureBuffer> passphrase;
-    if (!opts.passphrase_file.empty()) {
-        TC_TRY(secret, crypto::ReadPassphraseFile(opts.passphrase_file));
-        passphrase = std::move(secret);
-    }
-    TC_TRY(key, crypto::ReadKeyFile(KeyPath(opts), passphrase ? &*passphrase : nullptr));
+    TC_TRY(key, crypto::ReadKeyFileWithPassphrase(KeyPath(opts), opts.passphrase_file));
     TC_TRY(view, ledger::Ledger::OpenReadOnly(util::LedgerDir(datadir)));
     size_t dropped = 0;
     TC_TRY(log, VoteLog::Open(datadir + "/pbft/votes.log", &dropped));
