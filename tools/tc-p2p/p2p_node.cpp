@@ -1229,7 +1229,7 @@ util::Status RunDaemon(const Options& opts) {
         }
         auto publish = [&] {
             for (auto& e : node.TakeEvents()) {
-                zmq::send_multipart(events, e, zmq::send_flags::dontwait);
+                zmq::send_multipart(sockets.events, e, zmq::send_flags::dontwait);
             }
         };
         std::vector<zmq::message_t> parts;
