@@ -37,7 +37,8 @@ void SetupCli(CLI::App& app, Options& opts) {
     bound(run, "--peer-bytes-per-s", opts.peer_bytes_per_s,
           "bytes a second one peer may send (twice that in a burst)", 1024, 1ull << 40);
     bound(run, "--ban-score", opts.ban_score,
-          "misbehaviour points that ban a peer (a flooded message is 1, a timed-out sync 5; "
+          "misbehaviour points that ban a peer (a flooded message is 1, a timed-out sync 5, "
+          "an empty answer for blocks it announced 10; "
           "points decay one a second)",
           1, 1'000'000);
     bound(run, "--ban-seconds", opts.ban_seconds, "how long a ban lasts", 1, 365ull * 86400);

@@ -810,8 +810,13 @@ class Node {
             Ban(peer, "sent more blocks than asked", routing_id);
             return;
         }
-        if (b.blocks.empty()) {  // it does not have them (any more)
+        if (b.blocks.empty()) {
+            // It announced a tip at or above req.from (we ask no one else),
+            // and a ledger never shrinks: a lie, or a tip it announced on
+            // another chain. Counted, and not asked again until it announces
+            // a tip anew.
             peer.height = std::min(peer.height, req.from - 1);
+            Penalize(peer, 10, "announced blocks it did not serve");
             return;
         }
         for (size_t i = 0; i < b.blocks.size(); ++i) {
