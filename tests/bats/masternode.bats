@@ -169,6 +169,35 @@ new_pool_ready() {
     no_process_left
 }
 
+@test "start right after everything was SIGKILLed: no child holds the lock" {
+    make_datadir
+    "$mn" start --datadir "$dd"
+    # No child of the supervisor (its naps, its pings, the stages) holds
+    # the lock: only the supervisor has it open.
+    local sup holders
+    sup=$(cat "$dd/run/masternode.pid")
+    holders=$(for fd in /proc/[0-9]*/fd/*; do
+        [ "$(readlink "$fd" 2>/dev/null)" = "$dd/run/masternode.lock" ] && echo "${fd#/proc/}"
+    done | cut -d/ -f1 | sort -u)
+    [ "$holders" = "$sup" ]
+    local all
+    all=$(pids)
+    kill -KILL "$sup" $all
+    for p in $all; do gone "$p"; done
+    # A command substitution of the killed supervisor may hold the lock a
+    # moment: start waits for it, up to 5 s, when no supervisor is alive.
+    (flock 9 && sleep 1) 9>>"$dd/run/masternode.lock" &
+    local holder=$!
+    wait_for 50 sh -c "! flock -n '$dd/run/masternode.lock' true"
+    run "$mn" start --datadir "$dd"
+    [ "$status" -eq 0 ]
+    wait "$holder"
+    all=$(pids)
+    "$mn" stop --datadir "$dd"
+    for p in $all; do gone "$p"; done
+    no_process_left
+}
+
 @test "start fails naming a stage that does not come up, and stops the others" {
     make_datadir
     printf '[pool]\nno-such-option = 1\n' >>"$dd/timecoin.toml"
