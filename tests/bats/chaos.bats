@@ -17,6 +17,7 @@ netem=${TC_CHAOS_NETEM:-delay 20ms 10ms loss 1%}
 loss=${TC_CHAOS_LOSS:-0.01}   # without netem: iptables drops this share
 rate=${TC_CHAOS_RATE:-20mbit} # without netem: tbf limits each link to this
 hub=tcchaos-hub
+faucets=${TC_CHAOS_FAUCETS:-8}
 
 setup() {
     [ "${TC_LONG:-0}" = 1 ] || skip "TC_LONG=1 runs the chaos test"
@@ -71,9 +72,15 @@ shape() {
 }
 
 make_nodes() {
-    local i pub addr faucet
-    local -a mns=()
-    faucet=$(tc-keygen new --devnet --out faucet.key)
+    local i pub addr
+    local -a mns=() allocs=()
+    # Several faucets, used in turn: every tc-load run leaves change outputs
+    # on its faucet, and tc-load sees only the first 1000 outputs of an
+    # address (listunspent's bound), so one faucet runs dry of visible value
+    # after ~40 runs.
+    for ((i = 1; i <= faucets; i++)); do
+        allocs+=(--alloc "$(tc-keygen new --devnet --out "faucet$i.key"):1000000")
+    done
     for ((i = 1; i <= nodes; i++)); do
         mkdir -p "node$i"
         addr=$(tc-keygen new --devnet --out "node$i/masternode.key")
@@ -81,7 +88,7 @@ make_nodes() {
         mns+=(--masternode "$pub,10.77.0.$i:7000,$addr")
         printf '[rpc]\nlisten = "127.0.0.1:0"\n' >"node$i/timecoin.toml"
     done
-    tc-store genesis --chain chaos --devnet --alloc "$faucet:1000000" "${mns[@]}" >genesis.json
+    tc-store genesis --chain chaos --devnet "${allocs[@]}" "${mns[@]}" >genesis.json
     for ((i = 1; i <= nodes; i++)); do
         tc-store --datadir "node$i" init --genesis genesis.json >/dev/null
     done
@@ -103,8 +110,15 @@ height() { tc-store --datadir "node$1" status --json 2>/dev/null | jq -r .height
     while ((SECONDS < end)); do
         round=$((round + 1))
         # Load for a while through node 1 (never killed), paced.
-        in_ns 1 tc-load --rpc-url "$url" --faucet-key faucet.key --rate 50 --count 1500 \
-            --datadir "$PWD/node1" >"load.$round.json" 2>>load.err || true
+        in_ns 1 tc-load --rpc-url "$url" --faucet-key "faucet$((round % faucets + 1)).key" \
+            --rate 50 --count 1500 \
+            --datadir "$PWD/node1" >"load.$round.json" 2>>load.err || {
+            # A run cut short by a kill is fine; one that cannot plan is not.
+            if tail -1 load.err | grep -q 'too little for'; then
+                tail -1 load.err
+                return 1
+            fi
+        }
         # Restart what was killed, kill up to f others (not node 1).
         for i in "${killed[@]}"; do start_node "$i"; done
         killed=()
