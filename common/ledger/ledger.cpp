@@ -15,6 +15,7 @@
 #include "ledger/rules.h"
 #include "ledger/schema.h"
 #include "wire/codec.h"
+#include "wire/tx_text.h"
 
 namespace tc::ledger {
 
@@ -186,7 +187,7 @@ util::Status WriteEffects(Txn& txn, const Dbs& d, const BlockEffects& fx, const 
         TC_TRY(gone_index, txn.Del(d.addrindex, s::AddrIndexKey(u.address, u.outpoint)));
         if (!gone || !gone_index) {
             return MakeError(Errc::kInternal, txn.path() + ": " + at + ": spent output " +
-                                                  s::OutPointText(u.outpoint) +
+                                                  wire::OutPointText(u.outpoint) +
                                                   " was not fully indexed");
         }
     }
@@ -194,7 +195,7 @@ util::Status WriteEffects(Txn& txn, const Dbs& d, const BlockEffects& fx, const 
         auto put = txn.PutNew(d.utxos, s::OutPointKey(u.outpoint), s::UtxoValue(u));
         if (!put.ok() && put.error().code == Errc::kConflict) {
             return MakeError(Errc::kInvalid, at + ": duplicate-txid output " +
-                                                 s::OutPointText(u.outpoint) +
+                                                 wire::OutPointText(u.outpoint) +
                                                  " of an earlier transaction is unspent");
         }
         TC_CHECK(put);
@@ -328,7 +329,7 @@ class LmdbLedger final : public Ledger {
         TC_TRY(utxo, LookupUtxo(txn, m_dbs, outpoint));
         if (!utxo) {
             return MakeError(Errc::kNotFound,
-                             "output " + s::OutPointText(outpoint) + ": not unspent");
+                             "output " + wire::OutPointText(outpoint) + ": not unspent");
         }
         return std::move(*utxo);
     }
@@ -355,7 +356,7 @@ class LmdbLedger final : public Ledger {
             TC_TRY(utxo, LookupUtxo(txn, m_dbs, *op));
             if (!utxo) {
                 return MakeError(Errc::kInvalid, m_env.path() + ": addrindex lists " +
-                                                     s::OutPointText(*op) +
+                                                     wire::OutPointText(*op) +
                                                      ", which is not in utxos");
             }
             out.push_back(std::move(*utxo));
@@ -566,24 +567,24 @@ util::Status LmdbLedger::Verify(const std::function<void(uint64_t)>& progress) c
             TC_TRY(op, s::DecodeOutPoint(cursor.key()));
             TC_TRY(stored, s::DecodeUtxo(op, cursor.value()));
             if (it == utxos.end() || op < it->first) {
-                return fault("utxos: " + s::OutPointText(op) +
+                return fault("utxos: " + wire::OutPointText(op) +
                              " is stored but not in the replayed set");
             }
             if (it->first < op) {
-                return fault("utxos: " + s::OutPointText(it->first) + " (created at height " +
+                return fault("utxos: " + wire::OutPointText(it->first) + " (created at height " +
                              std::to_string(it->second.height) +
                              ") is missing from the stored set");
             }
             const Utxo& want = it->second;
             if (stored.amount != want.amount || stored.address != want.address ||
                 stored.height != want.height || stored.locked != want.locked) {
-                return fault("utxos: " + s::OutPointText(op) + " differs from the replay");
+                return fault("utxos: " + wire::OutPointText(op) + " differs from the replay");
             }
             total = *total.CheckedAdd(Amount::FromUnits(stored.amount));
             ++it;
         }
         if (it != utxos.end()) {
-            return fault("utxos: " + s::OutPointText(it->first) + " (created at height " +
+            return fault("utxos: " + wire::OutPointText(it->first) + " (created at height " +
                          std::to_string(it->second.height) + ") is missing from the stored set");
         }
     }
@@ -607,7 +608,7 @@ util::Status LmdbLedger::Verify(const std::function<void(uint64_t)>& progress) c
             TC_TRY(op, s::DecodeAddrIndexKey(cursor.key(), &address));
             auto it = utxos.find(op);
             if (it == utxos.end() || it->second.address != address) {
-                return fault("addrindex: " + s::OutPointText(op) +
+                return fault("addrindex: " + wire::OutPointText(op) +
                              " is listed under an address that does not own it");
             }
         }

@@ -12,6 +12,7 @@
 #include "consensus/tx_check.h"
 #include "wire/address.h"
 #include "wire/codec.h"
+#include "wire/tx_text.h"
 
 namespace tc::ledger {
 
@@ -183,7 +184,7 @@ util::Result<TxOutcome> CheckTx(const RuleContext& ctx, uint64_t height, const U
         if (st.spent_here.count(op)) {
             return TxOutcome(
                 TxRuleBreak{fi, "double-spend",
-                            schema::OutPointText(op) + " is spent by an earlier tx of this block"});
+                            wire::OutPointText(op) + " is spent by an earlier tx of this block"});
         }
         Utxo utxo;
         bool from_block = false;
@@ -192,14 +193,13 @@ util::Result<TxOutcome> CheckTx(const RuleContext& ctx, uint64_t height, const U
             from_block = true;
         } else {
             TC_TRY(found, lookup(op));
-            if (!found)
-                return TxOutcome(TxRuleBreak{fi, "missing-input", schema::OutPointText(op)});
+            if (!found) return TxOutcome(TxRuleBreak{fi, "missing-input", wire::OutPointText(op)});
             utxo = *found;
         }
         if (utxo.locked && !st.unlocked.count(op)) {
             return TxOutcome(
                 TxRuleBreak{fi, "collateral-locked",
-                            schema::OutPointText(op) + " is the collateral of a masternode"});
+                            wire::OutPointText(op) + " is the collateral of a masternode"});
         }
         wire::PubKeyHash owner = wire::KeyHash(tx.witnesses[j]->public_key);
         if (owner != utxo.address) {
@@ -421,7 +421,7 @@ util::Result<BlockEffects> CheckBlock(const RuleContext& ctx, const Tip& tip,
         TC_TRY(found, lookup(*e.node.collateral));
         if (!found) {
             return MakeError(Errc::kInternal, "block " + std::to_string(hb) + ": collateral " +
-                                                  schema::OutPointText(*e.node.collateral) +
+                                                  wire::OutPointText(*e.node.collateral) +
                                                   " of masternode " + Hex(e.node.key) +
                                                   " is not in the UTXO set");
         }

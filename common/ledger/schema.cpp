@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "wire/tx_text.h"
+
 namespace tc::ledger::schema {
 
 using util::Errc;
@@ -70,10 +72,6 @@ util::Result<wire::OutPoint> DecodeOutPoint(util::ByteView bytes) {
                           static_cast<uint32_t>(ReadBe(bytes.data() + 32, 4))};
 }
 
-std::string OutPointText(const wire::OutPoint& outpoint) {
-    return util::ToHex(outpoint.txid) + ":" + std::to_string(outpoint.vout);
-}
-
 util::Bytes UtxoValue(const Utxo& utxo) {
     util::Bytes out;
     out.reserve(kUtxoValueBytes);
@@ -85,7 +83,7 @@ util::Bytes UtxoValue(const Utxo& utxo) {
 }
 
 util::Result<Utxo> DecodeUtxo(const wire::OutPoint& outpoint, util::ByteView value) {
-    std::string what = "utxos " + OutPointText(outpoint);
+    std::string what = "utxos " + wire::OutPointText(outpoint);
     if (value.size() != kUtxoValueBytes) return BadSize(what, value.size(), "37");
     Utxo utxo;
     utxo.outpoint = outpoint;

@@ -91,8 +91,6 @@ util::Result<wire::Hash> DecodeHash(util::ByteView bytes, const std::string& wha
 // utxos key (and the tail of an addrindex key).
 util::Bytes OutPointKey(const wire::OutPoint& outpoint);
 util::Result<wire::OutPoint> DecodeOutPoint(util::ByteView bytes);
-// "txid-hex:vout", as messages print an outpoint.
-std::string OutPointText(const wire::OutPoint& outpoint);
 
 util::Bytes UtxoValue(const Utxo& utxo);
 util::Result<Utxo> DecodeUtxo(const wire::OutPoint& outpoint, util::ByteView value);

@@ -1,5 +1,6 @@
 #include "wire/tx_text.h"
 
+#include <charconv>
 #include <iterator>
 
 #include "wire/codec.h"
@@ -25,6 +26,27 @@ util::Result<Transaction> ReadTransactionHex(std::istream& in, const std::string
 
 std::string TransactionHex(const Transaction& tx) {
     return util::ToHex(Encode(tx));
+}
+
+std::string OutPointText(const OutPoint& outpoint) {
+    return util::ToHex(outpoint.txid) + ":" + std::to_string(outpoint.vout);
+}
+
+util::Result<OutPoint> ParseOutPointText(std::string_view text) {
+    const size_t colon = text.find(':');
+    if (colon == std::string_view::npos) {
+        return util::MakeError(util::Errc::kInvalid, "expected TXID:VOUT");
+    }
+    auto txid = util::FromHexFixed<32>(text.substr(0, colon));
+    if (!txid) return util::MakeError(util::Errc::kInvalid, "txid: " + txid.error().message);
+    const std::string_view vout_text = text.substr(colon + 1);
+    uint32_t vout = 0;
+    auto [end, ec] = std::from_chars(vout_text.data(), vout_text.data() + vout_text.size(), vout);
+    if (vout_text.empty() || ec != std::errc() || end != vout_text.data() + vout_text.size()) {
+        return util::MakeError(util::Errc::kInvalid, "vout \"" + std::string(vout_text) +
+                                                         "\" is not a number below 2^32");
+    }
+    return OutPoint{*txid, vout};
 }
 
 }  // namespace tc::wire

@@ -75,9 +75,8 @@ make_nodes() {
     local i pub addr
     local -a mns=() allocs=()
     # Several faucets, used in turn: every tc-load run leaves change outputs
-    # on its faucet, and tc-load sees only the first 1000 outputs of an
-    # address (listunspent's bound), so one faucet runs dry of visible value
-    # after ~40 runs.
+    # on its faucet, which the next run reads page by page; eight keep each
+    # faucet's list short.
     for ((i = 1; i <= faucets; i++)); do
         allocs+=(--alloc "$(tc-keygen new --devnet --out "faucet$i.key"):1000000")
     done

@@ -119,6 +119,11 @@ sign_tx() {
     [ "$(tc-rpc getbalance "$bob")" = 0 ]
     [ "$(tc-rpc listunspent "$alice" | jq -r '.[0].txid + ":" + (.[0].vout|tostring)')" = "$coin" ]
     [ "$(tc-rpc listunspent "$alice" | jq -r '.[0].amount')" = 1000 ]
+    # The page after the only coin is empty, and the end of the list.
+    [ "$(tc-rpc listunspent "$alice" null "$coin" | jq -c .)" = '[]' ]
+    run tc-rpc listunspent "$alice" null "${coin%:*}:x"
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"params[2]: vout"* ]]
     [ "$(tc-rpc getinfo | jq -r '.chain + " " + (.height|tostring) + " " + .network')" = \
         "bats 0 devnet" ]
     [ "$(tc-rpc getinfo | jq -r .pbft)" = null ]

@@ -21,6 +21,7 @@
 #include "ledger/schema.h"
 #include "temp_dir.h"
 #include "test_chain.h"
+#include "wire/tx_text.h"
 
 using namespace tc;
 using ledger::Ledger;
@@ -1061,8 +1062,7 @@ TEST_F(LedgerTest, VerifyNamesAUtxoDeletedBehindItsBack) {
     auto status = (*reopened)->Verify({});
     ASSERT_FALSE(status.ok());
     EXPECT_EQ(status.error().code, util::Errc::kInvalid);
-    EXPECT_TRUE(
-        Contains(status.error().message, "utxos: " + ledger::schema::OutPointText(victim.outpoint)))
+    EXPECT_TRUE(Contains(status.error().message, "utxos: " + wire::OutPointText(victim.outpoint)))
         << status.error().message;
     EXPECT_TRUE(Contains(status.error().message, "missing from the stored set"))
         << status.error().message;

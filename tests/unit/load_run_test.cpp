@@ -26,6 +26,7 @@
 #include "util/cli.h"
 #include "wire/address.h"
 #include "wire/codec.h"
+#include "wire/tx_text.h"
 
 namespace tc::load {
 namespace {
@@ -41,6 +42,7 @@ class FakeNode {
         size_t max_body_bytes = 1 << 20;  // tc-rpc's default --max-body-bytes
         size_t drop_stream_after = 0;     // close the first /events stream after N writes
         uint64_t mute_every = 0;          // announce no commit event for every Nth committed tx
+        size_t max_utxos = 1000;          // tc-rpc's --max-utxos: entries of one listunspent
     };
 
     explicit FakeNode(Config config) : m_config(std::move(config)) {
@@ -128,6 +130,7 @@ class FakeNode {
         return m_transfer_fees;
     }
     uint64_t batches() const { return m_batches.load(); }
+    uint64_t listunspent_calls() const { return m_listunspent_calls.load(); }
 
   private:
     struct Utxo {
@@ -174,8 +177,19 @@ class FakeNode {
         if (method == "listunspent") {
             auto addr = wire::Address::Parse(params.at(0).get<std::string>());
             if (!addr) return Error(id, -32602, "bad address");
+            size_t limit = m_config.max_utxos;
+            if (params.size() >= 2 && !params[1].is_null()) limit = params[1].get<size_t>();
+            if (limit == 0 || limit > m_config.max_utxos) return Error(id, -32602, "bad limit");
+            auto it = m_utxos.begin();
+            if (params.size() == 3 && !params[2].is_null()) {
+                auto after = wire::ParseOutPointText(params[2].get<std::string>());
+                if (!after) return Error(id, -32602, "bad start");
+                it = m_utxos.upper_bound(*after);
+            }
+            ++m_listunspent_calls;
             nlohmann::json list = nlohmann::json::array();
-            for (const auto& [op, u] : m_utxos) {
+            for (; it != m_utxos.end() && list.size() < limit; ++it) {
+                const auto& [op, u] = *it;
                 if (u.owner != addr->hash) continue;
                 list.push_back({{"txid", util::ToHex(op.txid)},
                                 {"vout", op.vout},
@@ -288,6 +302,7 @@ class FakeNode {
     uint64_t m_transfers_seen = 0;
     uint64_t m_streams = 0;
     std::atomic<uint64_t> m_batches{0};
+    std::atomic<uint64_t> m_listunspent_calls{0};
 };
 
 class LoadRun : public ::testing::Test {
@@ -392,6 +407,26 @@ TEST_F(LoadRun, RateAndDurationPaceTheSubmissions) {
     // The last batch leaves 0.9 s after the first: a lower bound, never flaky.
     EXPECT_GE(r["duration_s"].get<double>(), 0.9);
     EXPECT_GE(node.batches(), 10u);
+}
+
+// listunspent answers a page at a time (tc-rpc --max-utxos); the faucet's
+// big output behind many dust outputs is still found, read page by page.
+TEST_F(LoadRun, TheFaucetIsReadPageByPageAndItsLargestOutputsKept) {
+    FakeNode::Config c;
+    c.max_utxos = 4;
+    FakeNode node(c);
+    for (int i = 0; i < 20; ++i) node.Fund(m_faucet, 10);   // dust: less than one fee
+    node.Fund(m_faucet, 10 * util::Amount::kUnitsPerCoin);  // last in outpoint order
+    Options o = BaseOptions(node);
+    o.count = 20;
+    o.max_sources = 2;
+    auto st = RunIt(o);
+    ASSERT_TRUE(st.ok()) << st.error().message << "\n" << m_err.str();
+    EXPECT_EQ(Report()["committed"], 20);
+    EXPECT_GE(node.listunspent_calls(), 6u);  // 21 outputs, 4 a page, then an empty page
+    EXPECT_NE(m_err.str().find("read 21 faucet outputs in 6 pages, using the 2 largest"),
+              std::string::npos)
+        << m_err.str();
 }
 
 TEST_F(LoadRun, LargeSplitsStayUnderTheBodyLimit) {

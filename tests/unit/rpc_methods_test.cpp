@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "chain_builder.h"
 #include "ledger/ledger.h"
 #include "rpc_client.h"
 #include "rpc_server.h"
@@ -127,6 +128,54 @@ TEST_F(RpcMethodsTest, BalancesAndUnspentOutputs) {
     EXPECT_EQ(Ok("getbalance", {nobody}), "0");
     EXPECT_TRUE(Ok("listunspent", {nobody, 5}).empty());
     EXPECT_EQ(Code("gettransaction", {utxos[0]["txid"]}), rpc::kNotFound);  // genesis: no tx
+}
+
+// listunspent pages: [address, limit, after] continues after the last
+// outpoint of the previous page; the pages together are the whole list.
+TEST_F(RpcMethodsTest, UnspentOutputsComeInPages) {
+    // Block 1 splits Alice's 1000 coins into five outputs of hers.
+    test::ChainBuilder chain(m_genesis, test::MasternodeKeys(1));
+    wire::Transaction split;
+    split.inputs.push_back(ledger::GenesisOutPoint(chain.chain_id(), 0));
+    for (int i = 0; i < 5; ++i) {
+        split.outputs.push_back({(100 + i) * util::Amount::kUnitsPerCoin, Addr(1)});
+    }
+    const auto alice = test::Key(1);
+    chain.Sign(split, {&alice});
+    auto made = chain.Next({split});
+    ASSERT_TRUE(m_ledger->ApplyBlock(made.block, made.cert, {}).ok());
+    rpc::MethodLimits limits;
+    limits.max_utxos = 2;
+    rpc::Methods methods(*m_ledger, m_stages, limits);
+    auto call = [&](json params) { return *methods.Call("listunspent", std::move(params)); };
+
+    auto whole = call({Alice(), 2});
+    ASSERT_TRUE(whole.ok());
+    EXPECT_EQ(whole.result().size(), 2u);  // the bound holds without a limit too
+    EXPECT_EQ(call({Alice()}).result(), whole.result());
+    json pages = json::array();
+    json after = nullptr;
+    for (int page = 0; page < 10; ++page) {
+        auto out = call({Alice(), nullptr, after});
+        ASSERT_TRUE(out.ok()) << out.error().message;
+        if (out.result().empty()) break;
+        for (const auto& u : out.result()) pages.push_back(u);
+        const auto& last = out.result().back();
+        after = last["txid"].get<std::string>() + ":" + std::to_string(last["vout"].get<int>());
+    }
+    ASSERT_EQ(pages.size(), 5u);
+    for (size_t i = 1; i < pages.size(); ++i) {
+        EXPECT_LT(std::make_pair(pages[i - 1]["txid"].get<std::string>(),
+                                 pages[i - 1]["vout"].get<int>()),
+                  std::make_pair(pages[i]["txid"].get<std::string>(), pages[i]["vout"].get<int>()));
+    }
+    EXPECT_EQ(call({Alice(), 1, after}).result(), json::array());     // past the end
+    EXPECT_EQ(call({Alice(), 3}).error().code, rpc::kInvalidParams);  // over --max-utxos
+    EXPECT_EQ(call({Alice(), nullptr, "abc"}).error().code, rpc::kInvalidParams);
+    EXPECT_EQ(call({Alice(), nullptr, std::string(64, '0') + ":x"}).error().code,
+              rpc::kInvalidParams);
+    EXPECT_EQ(call({Alice(), nullptr, 7}).error().code, rpc::kInvalidParams);
+    EXPECT_EQ(call({Alice(), 1, nullptr, 1}).error().code, rpc::kInvalidParams);
 }
 
 TEST_F(RpcMethodsTest, SendRawTransactionMapsThePoolsAnswer) {

@@ -16,6 +16,7 @@
 #include "util/bytes.h"
 #include "wire/address.h"
 #include "wire/codec.h"
+#include "wire/tx_text.h"
 
 namespace tc::load {
 
@@ -68,26 +69,55 @@ util::Result<ChainInfo> GetInfo(RpcClient& rpc) {
     return out;
 }
 
-util::Result<std::vector<Source>> FaucetSources(RpcClient& rpc, const std::string& address) {
-    TC_TRY(list, rpc.Call("listunspent", nlohmann::json::array({address})));
-    if (!list.is_array()) return MakeError(Errc::kInvalid, "listunspent: not an array");
+// The faucet's spendable outputs, page by page (listunspent's limit is
+// tc-rpc's --max-utxos), keeping the `keep` largest: every run leaves change
+// outputs on the faucet, and the big one may be anywhere in outpoint order.
+util::Result<std::vector<Source>> FaucetSources(RpcClient& rpc, const std::string& address,
+                                                size_t keep, std::ostream& err) {
+    auto larger = [](const Source& a, const Source& b) { return a.amount > b.amount; };
     std::vector<Source> out;
-    for (size_t i = 0; i < list.size(); ++i) {
-        const auto& u = list[i];
-        const std::string at = "listunspent[" + std::to_string(i) + "]";
-        if (!u.is_object() || !u.contains("txid") || !u["txid"].is_string() ||
-            !u.contains("vout") || !u["vout"].is_number_integer() || u["vout"].get<int64_t>() < 0 ||
-            !u.contains("amount") || !u["amount"].is_string()) {
-            return MakeError(Errc::kInvalid, at + ": expected txid, vout and amount");
+    nlohmann::json after = nullptr;
+    uint64_t seen = 0, pages = 0;
+    for (;;) {
+        TC_TRY(list, rpc.Call("listunspent", nlohmann::json::array({address, nullptr, after})));
+        if (!list.is_array()) return MakeError(Errc::kInvalid, "listunspent: not an array");
+        if (list.empty()) break;
+        ++pages;
+        for (size_t i = 0; i < list.size(); ++i) {
+            const auto& u = list[i];
+            const std::string at = "listunspent[" + std::to_string(seen + i) + "]";
+            if (!u.is_object() || !u.contains("txid") || !u["txid"].is_string() ||
+                !u.contains("vout") || !u["vout"].is_number_integer() ||
+                u["vout"].get<int64_t>() < 0 || !u.contains("amount") || !u["amount"].is_string()) {
+                return MakeError(Errc::kInvalid, at + ": expected txid, vout and amount");
+            }
+            auto txid = util::FromHexFixed<32>(u["txid"].get<std::string>());
+            if (!txid) return MakeError(Errc::kInvalid, at + ".txid: " + txid.error().message);
+            const auto vout = u["vout"].get<uint64_t>();
+            if (vout > UINT32_MAX) return MakeError(Errc::kInvalid, at + ".vout: too large");
+            const wire::OutPoint outpoint{*txid, static_cast<uint32_t>(vout)};
+            if (i + 1 == list.size()) after = wire::OutPointText(outpoint);
+            if (u.contains("locked") && u["locked"].is_boolean() && u["locked"].get<bool>()) {
+                continue;
+            }
+            auto amount = util::Amount::Parse(u["amount"].get<std::string>());
+            if (!amount) {
+                return MakeError(Errc::kInvalid, at + ".amount: " + amount.error().message);
+            }
+            out.push_back(Source{outpoint, amount->units()});
         }
-        if (u.contains("locked") && u["locked"].is_boolean() && u["locked"].get<bool>()) continue;
-        auto txid = util::FromHexFixed<32>(u["txid"].get<std::string>());
-        if (!txid) return MakeError(Errc::kInvalid, at + ".txid: " + txid.error().message);
-        auto amount = util::Amount::Parse(u["amount"].get<std::string>());
-        if (!amount) return MakeError(Errc::kInvalid, at + ".amount: " + amount.error().message);
-        const auto vout = u["vout"].get<uint64_t>();
-        if (vout > UINT32_MAX) return MakeError(Errc::kInvalid, at + ".vout: too large");
-        out.push_back(Source{wire::OutPoint{*txid, static_cast<uint32_t>(vout)}, amount->units()});
+        seen += list.size();
+        if (out.size() >= 2 * keep) {
+            std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep),
+                             out.end(), larger);
+            out.resize(keep);
+        }
+    }
+    std::sort(out.begin(), out.end(), larger);
+    if (out.size() > keep) out.resize(keep);
+    if (pages > 1) {
+        err << "tc-load: read " << seen << " faucet outputs in " << pages << " pages, using the "
+            << out.size() << " largest\n";
     }
     return out;
 }
@@ -249,6 +279,9 @@ void SetupCli(CLI::App& app, Options& opts) {
     bound("--timeout", opts.timeout,
           "seconds to wait for each split round, and for commits after the last submission", 1,
           86'400);
+    bound("--max-sources", opts.max_sources,
+          "most faucet outputs kept for splitting (the largest; all are read, page by page)", 1,
+          1'000'000);
     bound("--leaf-units", opts.leaf_units,
           "units each transfer moves to a throw-away sink key, besides its fee", 1,
           util::Amount::kUnitsPerCoin);
@@ -312,7 +345,7 @@ util::Status Run(const Options& opts, std::ostream& out, std::ostream& err) {
     }
     const wire::Address faucet = wire::Address::FromPublicKey(
         key.public_key(), devnet ? wire::Network::kDevnet : wire::Network::kMain);
-    TC_TRY(sources, FaucetSources(rpc, faucet.ToString()));
+    TC_TRY(sources, FaucetSources(rpc, faucet.ToString(), opts.max_sources, err));
     if (sources.empty()) {
         return MakeError(Errc::kNotFound,
                          "the faucet " + faucet.ToString() + " has no spendable outputs");

@@ -37,7 +37,8 @@ struct Options {
     uint64_t split_fanout = 1000;           // most outputs of one split tx
     uint64_t timeout =
         120;  // seconds to wait for splits, and for commits after the last submission
-    uint64_t leaf_units = 1000;  // what each transfer moves to the sink, besides its fee
+    uint64_t leaf_units = 1000;   // what each transfer moves to the sink, besides its fee
+    uint64_t max_sources = 1000;  // the largest faucet outputs kept for splitting
 };
 
 // Registers the flags on app (no subcommands).

@@ -7,6 +7,7 @@
 
 #include "util/bytes.h"
 #include "wire/codec.h"
+#include "wire/tx_text.h"
 
 namespace tc::pool {
 
@@ -14,10 +15,6 @@ namespace {
 
 std::string Hex(const wire::Hash& h) {
     return util::ToHex(h);
-}
-
-std::string OutPointText(const wire::OutPoint& op) {
-    return Hex(op.txid) + ":" + std::to_string(op.vout);
 }
 
 std::string KeyText(const crypto::PublicKey& key) {
@@ -105,7 +102,7 @@ AddResult Mempool::Add(Entry entry) {
     for (size_t i = 0; i < entry.spent.size(); ++i) {
         if (auto it = m_by_outpoint.find(entry.spent[i]); it != m_by_outpoint.end()) {
             return refuse(kDoubleSpend, "tx.inputs[" + std::to_string(i) +
-                                            "]: " + OutPointText(entry.spent[i]) +
+                                            "]: " + wire::OutPointText(entry.spent[i]) +
                                             " is spent by pending tx " + Hex(it->second));
         }
     }
@@ -202,9 +199,9 @@ std::vector<Removed> Mempool::BlockCommitted(uint64_t height, std::span<const wi
         const Entry& e = m_entries.at(txid);
         size_t i = 0;
         while (i < e.spent.size() && !(e.spent[i] == op)) ++i;
-        Removed r = Remove(
-            txid, kDoubleSpend,
-            "tx.inputs[" + std::to_string(i) + "]: " + OutPointText(op) + " was spent by " + where);
+        Removed r = Remove(txid, kDoubleSpend,
+                           "tx.inputs[" + std::to_string(i) + "]: " + wire::OutPointText(op) +
+                               " was spent by " + where);
         Remember(Record{txid, TxStatus::kConflicted, r.reason, r.detail, height});
         removed.push_back(std::move(r));
     }

@@ -113,7 +113,7 @@ const std::vector<std::pair<std::string, std::string>>& Methods::List() {
         {"getblock", "[height | hash] a block: header fields, txids, size, certificate"},
         {"gettransaction", "[txid] a committed transaction: where it is, its hex and decoding"},
         {"getbalance", "[address] the sum of the address's unspent outputs (TIME)"},
-        {"listunspent", "[address, limit?] the address's unspent outputs"},
+        {"listunspent", "[address, limit?, after?] the address's unspent outputs, a page"},
         {"sendrawtransaction", "[hex] submit a signed transaction to the pool; its txid"},
         {"getmempoolinfo", "[] the pool's size, fee rates and bounds"},
         {"getrawmempool", "[] the pending txids, the next to be proposed first"},
@@ -281,20 +281,31 @@ Outcome Methods::GetBalance(const json& params) {
 }
 
 Outcome Methods::ListUnspent(const json& params) {
-    if (auto bad = Arity("listunspent", params, 1, 2)) return *bad;
+    if (auto bad = Arity("listunspent", params, 1, 3)) return *bad;
     if (!params[0].is_string()) return BadParams("listunspent", "params[0]: expected an address");
     auto address = wire::Address::Parse(params[0].get<std::string>(), m_ledger.genesis().network);
     if (!address) return BadParams("listunspent", "params[0]: " + address.error().message);
     uint64_t limit = m_limits.max_utxos;
-    if (params.size() == 2) {
+    if (params.size() >= 2 && !params[1].is_null()) {
         const auto asked = UnsignedParam(params[1]);
         if (!asked || *asked == 0 || *asked > m_limits.max_utxos) {
             return BadParams("listunspent", "params[1]: expected a limit from 1 to " +
-                                                std::to_string(m_limits.max_utxos));
+                                                std::to_string(m_limits.max_utxos) + ", or null");
         }
         limit = *asked;
     }
-    auto utxos = m_ledger.GetUtxos(address->hash, limit);
+    // The next page starts after the last outpoint of this one.
+    std::optional<wire::OutPoint> after;
+    if (params.size() == 3 && !params[2].is_null()) {
+        if (!params[2].is_string()) {
+            return BadParams("listunspent",
+                             "params[2]: expected TXID:VOUT to start after, or null");
+        }
+        auto op = wire::ParseOutPointText(params[2].get<std::string>());
+        if (!op) return BadParams("listunspent", "params[2]: " + op.error().message);
+        after = *op;
+    }
+    auto utxos = m_ledger.GetUtxos(address->hash, limit, after);
     if (!utxos) return LedgerError("listunspent", utxos.error());
     json out = json::array();
     for (const auto& u : *utxos) {

@@ -1,6 +1,5 @@
 #include "tx.h"
 
-#include <charconv>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -23,18 +22,9 @@ util::Error Usage(const std::string& what, const std::string& why) {
 }
 
 util::Result<wire::OutPoint> ParseOutPoint(const std::string& text) {
-    std::string what = "--in " + text;
-    size_t colon = text.find(':');
-    if (colon == std::string::npos) return Usage(what, "expected TXID:VOUT");
-    auto txid = util::FromHexFixed<32>(std::string_view(text).substr(0, colon));
-    if (!txid) return Usage(what, "txid: " + txid.error().message);
-    std::string_view vout_text = std::string_view(text).substr(colon + 1);
-    uint32_t vout = 0;
-    auto [end, ec] = std::from_chars(vout_text.data(), vout_text.data() + vout_text.size(), vout);
-    if (vout_text.empty() || ec != std::errc() || end != vout_text.data() + vout_text.size()) {
-        return Usage(what, "vout \"" + std::string(vout_text) + "\" is not a number below 2^32");
-    }
-    return wire::OutPoint{*txid, vout};
+    auto outpoint = wire::ParseOutPointText(text);
+    if (!outpoint) return Usage("--in " + text, outpoint.error().message);
+    return outpoint;
 }
 
 util::Result<wire::Address> ParseAddress(const std::string& what, std::string_view text,
