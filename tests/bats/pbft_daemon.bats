@@ -47,6 +47,8 @@ transfer() {
 
 height_is() { [ "$(tc-store status --json | jq -r .height)" = "$1" ]; }
 pbft_field() { tc-pbft status --json | jq -r ".$1"; }
+# For wait_for, which runs its command again at each try.
+pbft_is() { [ "$(pbft_field "$1")" = "$2" ]; }
 
 @test "n = 1: a submitted transfer is committed alone, and nothing is proposed while idle" {
     start_all
@@ -61,12 +63,12 @@ pbft_field() { tc-pbft status --json | jq -r ".$1"; }
     wait_for 100 height_is 1
     [ "$(tc-store tx --json "$txid" | jq -r .height)" = 1 ]
     [ "$(tc-store balance --json "$bob" | jq -r .spendable)" = "12.5" ]
-    wait_for 50 test "$(pbft_field height)" = 2
+    wait_for 50 pbft_is height 2
     [ "$(pbft_field commits)" = 1 ]
     [ "$(tc-pool why --json "$txid" | jq -r .status)" = committed ]
     # Idle: the pool's empty answer is not made into an empty block; the
     # proposal waits for transactions at height 2, in view 0.
-    wait_for 30 test "$(pbft_field waiting)" = transactions
+    wait_for 30 pbft_is waiting transactions
     [ "$(pbft_field view)" = 0 ]
     height_is 1
     tc-store verify >/dev/null
@@ -122,7 +124,7 @@ pbft_field() { tc-pbft status --json | jq -r ".$1"; }
     kill -TERM "$store_pid"
     wait "$store_pid" || true
     transfer | tc-pool submit >/dev/null
-    wait_for 50 test "$(pbft_field waiting)" = store
+    wait_for 50 pbft_is waiting store
     start store
     wait_for 100 height_is 1
     tc-store verify >/dev/null
