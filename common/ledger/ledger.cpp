@@ -383,6 +383,38 @@ class LmdbLedger final : public Ledger {
         return out;
     }
 
+    util::Result<EvidenceAdded> AddEvidence(util::ByteView first, util::ByteView second,
+                                            uint64_t max_entries) override {
+        std::lock_guard lock(m_write);
+        EvidenceAdded out;
+        TC_CHECK(m_env.WriteTxn([&](Txn& txn) -> util::Status {
+            TC_TRY(meta, ReadMeta(txn, m_dbs));
+            TC_TRY(registry, LoadRegistry(txn, m_dbs));
+            const consensus::SetAt set_at =
+                [&](uint64_t h) -> util::Result<std::vector<crypto::PublicKey>> {
+                if (h == 0 || h > meta.height + 1) {
+                    return MakeError(Errc::kNotFound, "height " + std::to_string(h) +
+                                                          " is not 1 to the tip " +
+                                                          std::to_string(meta.height) + " + 1");
+                }
+                return Keys(registry.SetAt(h));
+            };
+            TC_TRY(who, consensus::CheckEquivocation(m_chain_id, set_at, first, second));
+            out.who = who;
+            const util::Bytes key = consensus::EvidenceKey(who);
+            TC_TRY(existing, txn.Get(m_dbs.evidence, key));
+            out.added = !existing;
+            if (existing) return {};
+            TC_TRY(count, txn.Count(m_dbs.evidence));
+            if (count >= max_entries) {
+                return MakeError(Errc::kConflict, "the evidence database is full (" +
+                                                      std::to_string(count) + " entries)");
+            }
+            return txn.Put(m_dbs.evidence, key, consensus::EvidenceValue(first, second));
+        }));
+        return out;
+    }
+
     util::Result<int> ClearStaleReaders() override { return m_env.ReaderCheck(); }
 
     util::Status Verify(const std::function<void(uint64_t)>& progress) const override;
@@ -618,6 +650,32 @@ util::Status LmdbLedger::Verify(const std::function<void(uint64_t)>& progress) c
     TC_TRY(stored_registry, LoadRegistry(txn, m_dbs));
     if (stored_registry.entries() != registry.entries()) {
         return fault("masternodes: the registry differs from the one the blocks give");
+    }
+
+    // Evidence: each entry a real equivocation, stored under its own key.
+    {
+        const consensus::SetAt set_at =
+            [&](uint64_t h) -> util::Result<std::vector<crypto::PublicKey>> {
+            if (h == 0 || h > meta.height + 1) {
+                return MakeError(Errc::kInvalid,
+                                 "height " + std::to_string(h) + " is beyond the tip + 1");
+            }
+            return Keys(registry.SetAt(h));
+        };
+        TC_TRY(cursor, Cursor::Open(txn, m_dbs.evidence));
+        for (auto more = cursor.First();; more = cursor.Next()) {
+            if (!more) return std::move(more).error();
+            if (!*more) break;
+            const std::string at = "evidence " + Hex(cursor.key());
+            auto pair = consensus::SplitEvidenceValue(cursor.value());
+            if (!pair) return fault(at + ": " + pair.error().message);
+            auto who = consensus::CheckEquivocation(m_chain_id, set_at, pair->first, pair->second);
+            if (!who) return fault(at + ": " + who.error().message);
+            const util::Bytes key = consensus::EvidenceKey(*who);
+            if (!std::equal(key.begin(), key.end(), cursor.key().begin(), cursor.key().end())) {
+                return fault(at + ": stored under the key of another offence");
+            }
+        }
     }
 
     // Nothing beyond the tip.

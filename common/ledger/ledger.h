@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "consensus/evidence.h"
 #include "crypto/keys.h"
 #include "util/amount.h"
 #include "util/result.h"
@@ -82,6 +83,12 @@ struct CertifiedBlock {
 struct EvidenceEntry {
     util::Bytes key;
     util::Bytes value;
+};
+
+// What AddEvidence found: who equivocated, and whether this was new.
+struct EvidenceAdded {
+    consensus::Equivocation who;
+    bool added = false;  // false: the same offence was stored before
 };
 
 struct ApplyOptions {
@@ -152,6 +159,13 @@ class Ledger {
     virtual util::Result<std::vector<Masternode>> GetMasternodes(uint64_t height) const = 0;
     // The evidence database in key order, at most `limit` entries.
     virtual util::Result<std::vector<EvidenceEntry>> GetEvidence(size_t limit) const = 0;
+    // Checks two PBFT messages as equivocation evidence
+    // (consensus::CheckEquivocation) against the masternode set at their
+    // height, which must be 1 to the tip + 1 (kNotFound when ahead), and
+    // writes the entry durably unless the same offence is stored. kConflict
+    // when the database already holds max_entries. Read-write handles only.
+    virtual util::Result<EvidenceAdded> AddEvidence(util::ByteView first, util::ByteView second,
+                                                    uint64_t max_entries) = 0;
 
     // Clears reader slots left by killed reader processes (mdb_reader_check;
     // Open does it once): call now and then from a long-running process.

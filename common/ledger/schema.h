@@ -29,7 +29,9 @@
 //                                                     20-byte payout || u8 has collateral ||
 //                                                     36-byte collateral outpoint (zeros if
 //                                                     none) || endpoint (the rest, ASCII)
-//   evidence     (reserved for equivocation evidence; created empty)
+//   evidence     u64 height || u64 view ||        u32 length of first || first ||
+//                u8 phase || u32 replica          second: one equivocation
+//                                                 (consensus/evidence.h)
 //
 // The masternode set effective at height h is the result of applying, in
 // key order, every masternodes entry with effective height <= h (an add

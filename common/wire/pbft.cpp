@@ -65,4 +65,31 @@ const char* MessageKindName(const PbftMessage& msg) {
     return std::visit(Visitor{}, msg);
 }
 
+std::optional<SignedPart> SignedPartOf(const PbftMessage& msg) {
+    struct Visitor {
+        std::optional<SignedPart> operator()(const PrePrepare& m) const {
+            return SignedPart{SignedPhase::kPrePrepare,  m.height,  m.view,
+                              BlockHash(m.block.header), m.replica, m.signature};
+        }
+        std::optional<SignedPart> operator()(const Vote& m) const {
+            return SignedPart{static_cast<SignedPhase>(m.phase),
+                              m.height,
+                              m.view,
+                              m.digest,
+                              m.replica,
+                              m.signature};
+        }
+        std::optional<SignedPart> operator()(const ViewChange& m) const {
+            return SignedPart{SignedPhase::kViewChange, m.height,  m.new_view,
+                              ViewChangeDigest(m),      m.replica, m.signature};
+        }
+        std::optional<SignedPart> operator()(const NewView& m) const {
+            return SignedPart{SignedPhase::kNewView, m.height,  m.view,
+                              NewViewDigest(m),      m.replica, m.signature};
+        }
+        std::optional<SignedPart> operator()(const Decided&) const { return std::nullopt; }
+    };
+    return std::visit(Visitor{}, msg);
+}
+
 }  // namespace tc::wire

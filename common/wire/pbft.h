@@ -118,4 +118,18 @@ uint32_t MessageReplica(const PbftMessage& msg);
 // "PRE-PREPARE", "PREPARE", "COMMIT", "VIEW-CHANGE", "NEW-VIEW" or "DECIDED".
 const char* MessageKindName(const PbftMessage& msg);
 
+// What a message's signature covers, and the signature: the phase byte, the
+// height, the view (VIEW-CHANGE: the new view), the digest (PRE-PREPARE: the
+// block hash; VIEW-CHANGE, NEW-VIEW: their digests above) and the signer's
+// index. Nothing for DECIDED, which is not signed (its certificate is).
+struct SignedPart {
+    SignedPhase phase = SignedPhase::kPrepare;
+    uint64_t height = 0;
+    uint64_t view = 0;
+    Hash digest{};
+    uint32_t replica = 0;
+    crypto::Signature signature{};
+};
+std::optional<SignedPart> SignedPartOf(const PbftMessage& msg);
+
 }  // namespace tc::wire

@@ -177,3 +177,34 @@ primary_node() {
     ! grep -q '^pbft ' hub.out
     tc-pbft ping --datadir node0 >/dev/null
 }
+
+@test "an equivocating masternode's votes are handed to the store, which keeps them in the ledger" {
+    make_nodes 4
+    # Node 3 equivocates: its tc-pbft never runs; the hub sends node 0 two
+    # PREPAREs for height 1, view 0, signed with node 3's key.
+    start_hub --equivocate-to 0 --equivocate-key node3/masternode.key
+    start_node 0
+    stored() { [ "$(tc-store evidence --datadir node0 --json | jq length)" = "$1" ]; }
+    held() { [ "$(tc-pbft evidence --datadir node0 --json | jq length)" = "$1" ]; }
+    wait_for 100 stored 1
+    e=$(tc-store evidence --datadir node0 --json)
+    [ "$(jq -r '.[0].phase' <<<"$e")" = PREPARE ]
+    [ "$(jq -r '.[0].height' <<<"$e")" = 1 ]
+    [ "$(jq -r '.[0].view' <<<"$e")" = 0 ]
+    [ "$(jq -r '.[0].key' <<<"$e")" = "${keys[3]}" ]
+    grep -q "equivocation evidence stored: PREPARE by masternode" node0/store.err
+    # Handed over, pbft holds nothing; the pair sent again and again is one entry.
+    wait_for 50 held 0
+    [ "$(tc-pbft status --datadir node0 --json | jq -r .evidence)" -ge 1 ]
+    stored 1
+    # The daemons stopped, the ledger still holds it and verify re-checks it.
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    pids=()
+    tc-store verify --datadir node0 >/dev/null
+    run tc-store evidence --datadir node0
+    [ "$status" -eq 0 ]
+    [ "$output" = "1 0 PREPARE $(jq -r '.[0].replica' <<<"$e") ${keys[3]}" ]
+}

@@ -156,6 +156,11 @@ flip_byte() {
     run tc-store balance "$alice"
     [ "$status" -eq 0 ]
     [[ "$output" == *"total          1000"* ]]
+    # No evidence on a new chain: nothing, or [].
+    run tc-store evidence
+    [ "$status" -eq 0 ]
+    [ -z "$output" ]
+    [ "$(tc-store evidence --json)" = "[]" ]
 }
 
 @test "a second init is refused, as is another chain's genesis" {
@@ -178,7 +183,8 @@ flip_byte() {
 }
 
 @test "every read command on a datadir without a ledger: exit 1, run init" {
-    for cmd in status "block 0" "tx $(fake_txid 1)" "utxos $alice" "balance $alice" verify export; do
+    for cmd in status "block 0" "tx $(fake_txid 1)" "utxos $alice" "balance $alice" evidence verify \
+        export; do
         refused 1 tc-store $cmd
         [ "${lines[-1]}" = "tc-store: error: $TC_DATADIR/ledger: no ledger (run tc-store init --genesis FILE)" ]
     done

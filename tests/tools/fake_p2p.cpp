@@ -17,10 +17,14 @@
 //
 //   tc-fake-p2p --node DATADIR=KEYHEX... [--down KEYHEX]...
 //               [--garbage-to I --garbage-from KEYHEX]
+//               [--equivocate-to I --equivocate-key KEYFILE]
 //
 // --garbage-to sends datadir I an undecodable "in.pbft" message from
-// KEYHEX every 200 ms until I reports that key misbehaved. SIGTERM or
-// SIGINT stops it (exit 0).
+// KEYHEX every 200 ms until I reports that key misbehaved.
+// --equivocate-to sends datadir I, every 200 ms, two PREPAREs signed by the
+// masternode key in KEYFILE for the height after I's tip, view 0, with
+// different digests: equivocation evidence against that masternode. SIGTERM
+// or SIGINT stops it (exit 0).
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
@@ -33,6 +37,9 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
+#include "crypto/domain.h"
+#include "crypto/keyfile.h"
+#include "ledger/ledger.h"
 #include "net/daemon.h"
 #include "net/envelope.h"
 #include "net/rpc.h"
@@ -65,6 +72,34 @@ void Relay(Node& to, const Node& from, util::ByteView bytes) {
     to.xpub->send(zmq::buffer(buf.data(), buf.size()), zmq::send_flags::dontwait);
 }
 
+// Two PREPAREs by `key` for (the height after datadir's tip, view 0) with
+// different digests, encoded.
+util::Result<std::pair<util::Bytes, util::Bytes>> Equivocation(const std::string& datadir,
+                                                               const crypto::SecretKey& key) {
+    TC_TRY(ledger, ledger::Ledger::OpenReadOnly(util::LedgerDir(datadir)));
+    TC_TRY(status, ledger->GetStatus());
+    const uint64_t height = status.height + 1;
+    TC_TRY(set, ledger->GetMasternodes(height));
+    std::optional<uint32_t> replica;
+    for (size_t i = 0; i < set.size(); ++i) {
+        if (set[i].key == key.public_key()) replica = static_cast<uint32_t>(i);
+    }
+    if (!replica) return util::MakeError(util::Errc::kNotFound, "the key is no masternode");
+    const crypto::Hash256 chain_id = wire::ChainId(ledger->genesis());
+    auto vote = [&](std::string_view digest_of) {
+        wire::Vote v;
+        v.phase = wire::VotePhase::kPrepare;
+        v.height = height;
+        v.view = 0;
+        v.digest = crypto::Blake2b256(util::AsBytes(digest_of));
+        v.replica = *replica;
+        v.signature = key.Sign(crypto::VoteSigningMessage(chain_id, static_cast<uint8_t>(v.phase),
+                                                          v.height, v.view, v.digest));
+        return wire::Encode(wire::PbftMessage{v});
+    };
+    return std::make_pair(vote("equivocation a"), vote("equivocation b"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +111,10 @@ int main(int argc, char** argv) {
     app.add_option("--down", down, "KEYHEX shown as not connected (repeat)");
     app.add_option("--garbage-to", garbage_to);
     app.add_option("--garbage-from", garbage_from);
+    int equivocate_to = -1;
+    std::string equivocate_key;
+    app.add_option("--equivocate-to", equivocate_to);
+    app.add_option("--equivocate-key", equivocate_key);
     CLI11_PARSE(app, argc, argv);
 
     net::SignalFd signals;
@@ -121,6 +160,24 @@ int main(int argc, char** argv) {
         garbage_key = *k;
     }
     const std::set<std::string> down_keys(down.begin(), down.end());
+    // The equivocating masternode and its two votes.
+    std::optional<std::pair<util::Bytes, util::Bytes>> votes;
+    Node equivocator;
+    if (equivocate_to >= 0) {
+        auto key = crypto::ReadKeyFileWithPassphrase(equivocate_key, "");
+        if (!key || equivocate_to >= static_cast<int>(nodes.size())) {
+            std::cerr << "tc-fake-p2p: bad --equivocate-to/--equivocate-key\n";
+            return 2;
+        }
+        auto pair = Equivocation(nodes[equivocate_to].datadir, *key);
+        if (!pair) {
+            std::cerr << "tc-fake-p2p: equivocation: " << pair.error().message << "\n";
+            return 1;
+        }
+        votes = *pair;
+        const crypto::PublicKey pk = key->public_key();
+        std::copy(pk.begin(), pk.end(), equivocator.key.begin());
+    }
 
     auto peers_of = [&](size_t self) {
         net::Dispatcher d;
@@ -152,6 +209,7 @@ int main(int argc, char** argv) {
 
     bool garbage_done = false;
     auto next_garbage = Clock::now();
+    auto next_equivocation = Clock::now();
     const Node garbage_sender{"", garbage_key.value_or(util::ByteArray<32>{}), "", {}, {}, {}};
     std::vector<zmq::pollitem_t> items;
     for (auto& n : nodes) {
@@ -167,6 +225,11 @@ int main(int argc, char** argv) {
             const util::Bytes junk = {0xc1, 0xff, 0x00};
             Relay(nodes[garbage_to], garbage_sender, junk);
             next_garbage = Clock::now() + std::chrono::milliseconds(200);
+        }
+        if (votes && Clock::now() >= next_equivocation) {
+            Relay(nodes[equivocate_to], equivocator, votes->first);
+            Relay(nodes[equivocate_to], equivocator, votes->second);
+            next_equivocation = Clock::now() + std::chrono::milliseconds(200);
         }
         for (size_t i = 0; i < nodes.size(); ++i) {
             Node& n = nodes[i];

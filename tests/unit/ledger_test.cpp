@@ -19,6 +19,7 @@
 #include "killed_reader.h"
 #include "ledger/lmdb.h"
 #include "ledger/schema.h"
+#include "signed_vote.h"
 #include "temp_dir.h"
 #include "test_chain.h"
 #include "wire/tx_text.h"
@@ -1080,6 +1081,72 @@ TEST_F(LedgerTest, VerifyNamesATamperedCounter) {
     auto status = (*reopened)->Verify({});
     ASSERT_FALSE(status.ok());
     EXPECT_TRUE(Contains(status.error().message, "meta supply")) << status.error().message;
+}
+
+// Equivocation evidence: checked against the set at its height, written
+// once, bounded, kept across a reopen, and re-checked by Verify.
+TEST_F(LedgerTest, EvidenceIsCheckedStoredOnceAndVerified) {
+    Start(4);
+    Apply({Pay(First(1), 1, Addr(2), kCoin)});
+    Apply({Pay(First(1), 1, Addr(2), kCoin)});
+    const uint64_t h = 3;  // the height being decided: tip + 1
+    const auto set = C().SetAt(h);
+    const std::vector<crypto::SecretKey> keys = MasternodeKeys(4);
+    auto vote = [&](uint32_t replica, uint64_t height, const char* digest) {
+        for (const auto& k : keys) {
+            if (k.public_key() == set[replica]) {
+                return test::SignedVote(C().chain_id(), k, replica, height, 0,
+                                        crypto::Blake2b256(util::AsBytes(digest)));
+            }
+        }
+        ADD_FAILURE() << "no key for replica " << replica;
+        return util::Bytes{};
+    };
+    auto first = L().AddEvidence(vote(1, h, "a"), vote(1, h, "b"), 2);
+    ASSERT_TRUE(first.ok()) << first.error().message;
+    EXPECT_TRUE(first->added);
+    EXPECT_EQ(first->who.replica, 1u);
+    EXPECT_EQ(first->who.key, set[1]);
+    auto again = L().AddEvidence(vote(1, h, "a"), vote(1, h, "c"), 2);  // the same offence
+    ASSERT_TRUE(again.ok()) << again.error().message;
+    EXPECT_FALSE(again->added);
+    auto same = L().AddEvidence(vote(2, h, "a"), vote(2, h, "a"), 2);
+    ASSERT_FALSE(same.ok());
+    EXPECT_EQ(same.error().code, util::Errc::kInvalid);
+    auto ahead = L().AddEvidence(vote(2, h + 1, "a"), vote(2, h + 1, "b"), 2);
+    ASSERT_FALSE(ahead.ok());
+    EXPECT_EQ(ahead.error().code, util::Errc::kNotFound) << ahead.error().message;
+    auto older = L().AddEvidence(vote(2, 1, "a"), vote(2, 1, "b"), 2);
+    ASSERT_TRUE(older.ok()) << older.error().message;
+    EXPECT_TRUE(older->added);
+    auto full = L().AddEvidence(vote(3, h, "a"), vote(3, h, "b"), 2);
+    ASSERT_FALSE(full.ok());
+    EXPECT_EQ(full.error().code, util::Errc::kConflict);
+    EXPECT_TRUE(Contains(full.error().message, "full")) << full.error().message;
+
+    auto stored = L().GetEvidence(10);
+    ASSERT_TRUE(stored.ok());
+    ASSERT_EQ(stored->size(), 2u);
+    EXPECT_EQ((*stored)[0].key, consensus::EvidenceKey(older->who));  // height order
+    EXPECT_EQ((*stored)[1].key, consensus::EvidenceKey(first->who));
+    auto verified = L().Verify({});
+    EXPECT_TRUE(verified.ok()) << verified.error().message;
+
+    // Reopened, it is still there; a value changed behind its back fails Verify.
+    m_ledger.reset();
+    const util::Bytes key = (*stored)[1].key;
+    Tamper("evidence", [&](auto& txn, const auto& db) {
+        ASSERT_TRUE(
+            txn.Put(db, key, consensus::EvidenceValue(vote(1, h, "a"), vote(1, h, "a"))).ok());
+    });
+    auto reopened = Ledger::Open(Dir());
+    ASSERT_TRUE(reopened.ok());
+    EXPECT_EQ((*reopened)->GetEvidence(10)->size(), 2u);
+    auto status = (*reopened)->Verify({});
+    ASSERT_FALSE(status.ok());
+    EXPECT_TRUE(Contains(status.error().message, "evidence " + util::ToHex(key)))
+        << status.error().message;
+    EXPECT_TRUE(Contains(status.error().message, "same digest")) << status.error().message;
 }
 
 TEST_F(LedgerTest, ClearsReaderSlotsOfKilledReaders) {

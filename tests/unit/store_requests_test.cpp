@@ -10,6 +10,7 @@
 
 #include "chain_builder.h"
 #include "requests.h"
+#include "signed_vote.h"
 #include "temp_dir.h"
 #include "test_chain.h"
 #include "wire/address.h"
@@ -359,6 +360,58 @@ TEST_F(RequestsTest, EvidenceIsEmptyOnANewLedger) {
     ASSERT_TRUE(r.ok) << r.error();
     EXPECT_EQ(At(r.result(), "evidence").via.array.size, 0u);
     EXPECT_FALSE(At(r.result(), "truncated").via.boolean);
+}
+
+// add-evidence: tc-pbft hands a pair over; the store checks and writes it,
+// and `evidence` lists it.
+TEST_F(RequestsTest, AddEvidenceChecksWritesOnceAndEvidenceListsIt) {
+    const auto key = Key(100);  // the one masternode of MakeGenesis
+    const auto vote = [&](const char* digest) {
+        return test::SignedVote(m_chain->chain_id(), key, 0, 1, 0,
+                                crypto::Blake2b256(util::AsBytes(digest)));
+    };
+    auto add = [&](const util::Bytes& a, const util::Bytes& b) {
+        return Call("add-evidence", [&](Packer& p) {
+            p.pack_array(2);
+            store::protocol::PackBin(p, a);
+            store::protocol::PackBin(p, b);
+        });
+    };
+    auto r = add(vote("a"), vote("b"));
+    ASSERT_TRUE(r.ok) << r.error();
+    EXPECT_TRUE(At(r.result(), "added").via.boolean);
+    EXPECT_EQ(At(r.result(), "phase").as<std::string>(), "PREPARE");
+    EXPECT_EQ(At(r.result(), "height").via.u64, 1u);
+    EXPECT_EQ(At(r.result(), "view").via.u64, 0u);
+    const util::ByteView signer = Bin(At(r.result(), "key"));
+    EXPECT_TRUE(
+        std::equal(signer.begin(), signer.end(), key.public_key().begin(), key.public_key().end()));
+    r = add(vote("a"), vote("b"));
+    ASSERT_TRUE(r.ok) << r.error();
+    EXPECT_FALSE(At(r.result(), "added").via.boolean);
+
+    r = add(vote("a"), vote("a"));
+    ASSERT_FALSE(r.ok);
+    EXPECT_EQ(r.error().rfind("add-evidence: refused: ", 0), 0u) << r.error();
+    r = Call("add-evidence", [&](Packer& p) {
+        p.pack_array(1);
+        store::protocol::PackBin(p, vote("a"));
+    });
+    ASSERT_FALSE(r.ok);
+    EXPECT_NE(r.error().find("params must be [first (bin), second (bin)]"), std::string::npos);
+    const auto ahead = [&](const char* digest) {
+        return test::SignedVote(m_chain->chain_id(), key, 0, 5, 0,
+                                crypto::Blake2b256(util::AsBytes(digest)));
+    };
+    r = add(ahead("a"), ahead("b"));
+    ASSERT_FALSE(r.ok);
+    EXPECT_EQ(r.error().rfind("add-evidence: failed: ", 0), 0u) << r.error();
+
+    r = Call("evidence");
+    ASSERT_TRUE(r.ok) << r.error();
+    ASSERT_EQ(At(r.result(), "evidence").via.array.size, 1u);
+    EXPECT_NE(store::RenderMetrics(m_metrics).find("tc_store_evidence_stored_total 1\n"),
+              std::string::npos);
 }
 
 TEST_F(RequestsTest, SinceReplaysWithinTheRetentionWindow) {

@@ -244,7 +244,9 @@ class Driver {
             if (!next || t < *next) next = t;
         };
         for (const auto& [id, at] : m_timers) consider(at);
-        if (!m_commits.empty() || !m_validations.empty()) consider(m_retry_at);
+        if (!m_commits.empty() || !m_validations.empty() || !m_evidence.empty()) {
+            consider(m_retry_at);
+        }
         if (m_proposal) consider(m_ask_pool_at);
         return next ? net::TimeLeft(*next) : milliseconds(-1);
     }
@@ -364,8 +366,8 @@ class Driver {
                 m_evidence.pop_front();
             }
             if (m_opts.max_evidence > 0) m_evidence.emplace_back(e->first, e->second);
-            log::Warn("equivocation evidence at height {} ({} pairs kept)", m_replica.height(),
-                      m_evidence.size());
+            log::Warn("equivocation evidence at height {} ({} pairs for the store)",
+                      m_replica.height(), m_evidence.size());
             Emit("evidence", m_replica.height(), m_replica.view(), {});
         } else if (const auto* b = std::get_if<Broadcast>(&action)) {
             m_p2p.Broadcast(b->bytes);
@@ -387,6 +389,11 @@ class Driver {
         if (now >= m_retry_at) {
             while (!m_commits.empty()) {
                 auto done = ApplyFront();
+                if (!done) return std::move(done).error();
+                if (!*done) break;
+            }
+            while (m_commits.empty() && !m_evidence.empty()) {
+                auto done = StoreEvidenceFront();
                 if (!done) return std::move(done).error();
                 if (!*done) break;
             }
@@ -443,6 +450,28 @@ class Driver {
             TC_CHECK(m_log.Compact(info.height));
         }
         TC_CHECK(Step(HeightCommitted{info}));
+        return true;
+    }
+
+    // The store's add-evidence of the oldest pair held: it checks the pair
+    // and writes it to the ledger (durable from then on). false: not yet.
+    util::Result<bool> StoreEvidenceFront() {
+        const auto& [first, second] = m_evidence.front();
+        auto reply = m_store.Call("add-evidence", [&](Packer& p) {
+            p.pack_array(2);
+            net::PackBin(p, first);
+            net::PackBin(p, second);
+        });
+        if (!reply && net::ReasonOf(reply.error().message) != net::kRefused) {
+            StageFailed("store: add-evidence", reply.error());
+            return false;
+        }
+        if (!reply) {
+            // The core saw two valid signatures; a store that disagrees
+            // reads another chain or has another rule. Say so, drop it.
+            log::Error("store refused our evidence: {}", reply.error().message);
+        }
+        m_evidence.pop_front();
         return true;
     }
 

@@ -28,8 +28,11 @@
 //   CatchUp        logged at debug, nothing else: tc-p2p syncs by itself
 //                  from the tips its peers announce, and the store's events
 //                  move the core on (below)
-//   Evidence       kept in memory (the newest --max-evidence pairs), counted,
-//                  published as an event
+//   Evidence       counted, published as an event, and held (the newest
+//                  --max-evidence pairs) until the store's add-evidence has
+//                  checked and written it to the ledger (retried every
+//                  --retry-ms while the store does not answer; a pair the
+//                  store refuses is logged as an error and dropped)
 // Messages from tc-p2p ("in.pbft": [peer key, bytes]) become the core's
 // MessageReceived; the core names peers by PeerId, which the daemon assigns
 // to an Ed25519 key on first sight (P2pLink), stable for the run. When one

@@ -269,8 +269,8 @@ void SetupCli(CLI::App& app, Options& opts) {
           kHourMs);
     bound(run, "--max-clock-skew-ms", opts.max_clock_skew_ms,
           "how far ahead of our clock a proposed block's time may be", 0, kHourMs);
-    bound(run, "--max-evidence", opts.max_evidence, "evidence pairs kept (the oldest go first)", 0,
-          1'000'000);
+    bound(run, "--max-evidence", opts.max_evidence,
+          "evidence pairs held until the store has them (the oldest go first)", 0, 1'000'000);
     bound(run, "--max-message-bytes", opts.max_message_bytes, "largest request the daemon takes", 1,
           1ull << 32);
     bound(run, "--compact-every", opts.compact_every,

@@ -63,6 +63,7 @@ RequestLimits LimitsOf(const Options& opts) {
     limits.max_utxos = opts.max_utxos;
     limits.event_retention = opts.event_retention;
     limits.max_evidence = opts.max_evidence;
+    limits.max_evidence_entries = opts.max_evidence_entries;
     return limits;
 }
 

@@ -37,6 +37,13 @@
 //                                       collateral ([bin txid, vout] | nil)]
 //   evidence    []                   -> map: evidence [[bin key, bin value]],
 //                                       truncated (bool)
+//   add-evidence [bin first, bin second]
+//                                    -> map: added (bool; false when stored
+//                                       before), phase, height, view, key
+//                                       (bin); refused when the pair is not
+//                                       an equivocation (consensus/evidence.h),
+//                                       failed when the height is ahead of
+//                                       the tip + 1 or the database is full
 //   since       [seq]                -> [[seq, height, bin hash]...], the
 //                                       events after seq up to the tip
 //

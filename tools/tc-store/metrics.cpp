@@ -12,6 +12,9 @@ std::string RenderMetrics(const Metrics& m) {
         .Counter("tc_store_apply_errors_total",
                  "Apply requests refused (a block broke a rule, bad params) or failed.",
                  load(m.apply_errors))
+        .Counter("tc_store_evidence_stored_total",
+                 "Equivocation evidence entries written by add-evidence requests.",
+                 load(m.evidence_stored))
         .Counters("tc_store_requests_total", "Requests answered, by method.", "method", m.requests)
         .Histogram("tc_store_apply_seconds",
                    "Time from an apply request to its durable commit, for committed requests.",

@@ -17,8 +17,9 @@
 namespace tc::store {
 
 // Request methods counted by name; anything else counts as "other".
-inline constexpr std::array<std::string_view, 10> kMetricMethods = {
-    "ping", "status", "apply", "block", "tx", "utxos", "masternodes", "evidence", "since", "other"};
+inline constexpr std::array<std::string_view, 11> kMetricMethods = {
+    "ping",        "status",   "apply",        "block", "tx",   "utxos",
+    "masternodes", "evidence", "add-evidence", "since", "other"};
 // Upper bounds (seconds) of the apply latency histogram's buckets; +Inf is
 // implied.
 inline constexpr std::array<double, 12> kApplyBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -28,7 +29,8 @@ struct Metrics {
     std::atomic<uint64_t> height{0};
     std::atomic<uint64_t> map_size{0};
     std::atomic<uint64_t> blocks_applied{0};
-    std::atomic<uint64_t> apply_errors{0};  // apply requests refused or failed
+    std::atomic<uint64_t> apply_errors{0};     // apply requests refused or failed
+    std::atomic<uint64_t> evidence_stored{0};  // equivocations add-evidence wrote
     net::LabeledCounter requests{{kMetricMethods.begin(), kMetricMethods.end()}};
     // Apply requests that committed, by latency.
     net::LatencyHistogram apply_seconds{{kApplyBuckets.begin(), kApplyBuckets.end()}};

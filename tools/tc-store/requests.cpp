@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "consensus/evidence.h"
 #include "util/log.h"
 #include "wire/address.h"
 #include "wire/codec.h"
@@ -157,6 +158,8 @@ Requests::Requests(ledger::Ledger& ledger, const RequestLimits& limits, Metrics&
                      [this](uint64_t id, const Params& params) { return Masternodes(id, params); });
     m_dispatcher.Add("evidence",
                      [this](uint64_t id, const Params& params) { return Evidence(id, params); });
+    m_dispatcher.Add("add-evidence",
+                     [this](uint64_t id, const Params& params) { return AddEvidence(id, params); });
     m_dispatcher.Add("since",
                      [this](uint64_t id, const Params& params) { return Since(id, params); });
 }
@@ -423,6 +426,44 @@ msgpack::sbuffer Requests::Evidence(uint64_t id, const Params& params) {
         } else {
             p.pack_false();
         }
+    });
+}
+
+msgpack::sbuffer Requests::AddEvidence(uint64_t id, const Params& params) {
+    constexpr std::string_view m = "add-evidence";
+    if (params.size != 2 || params.ptr[0].type != Type::BIN || params.ptr[1].type != Type::BIN) {
+        return BadParams(id, m, "params must be [first (bin), second (bin)], two PBFT messages");
+    }
+    auto added = m_ledger.AddEvidence(BinView(params.ptr[0]), BinView(params.ptr[1]),
+                                      m_limits.max_evidence_entries);
+    if (!added) {
+        const auto code = added.error().code;
+        // Not evidence is the sender's fault; a full database, a height
+        // ahead of the tip or a failed write may pass.
+        const bool refused = code == util::Errc::kInvalid || code == util::Errc::kCrypto;
+        log::Warn("add-evidence: {}", added.error().message);
+        return Fail(id, m, refused ? protocol::kRefused : protocol::kFailed, added.error().message);
+    }
+    if (added->added) {
+        log::Warn("equivocation evidence stored: {}", consensus::EquivocationText(added->who));
+        m_metrics.evidence_stored.fetch_add(1, std::memory_order_relaxed);
+    }
+    return Reply(id, [&](Packer& p) {
+        p.pack_map(5);
+        PackStr(p, "added");
+        if (added->added) {
+            p.pack_true();
+        } else {
+            p.pack_false();
+        }
+        PackStr(p, "phase");
+        PackStr(p, consensus::SignedPhaseName(added->who.phase));
+        PackStr(p, "height");
+        p.pack_uint64(added->who.height);
+        PackStr(p, "view");
+        p.pack_uint64(added->who.view);
+        PackStr(p, "key");
+        PackBin(p, added->who.key);
     });
 }
 

@@ -21,10 +21,11 @@ namespace tc::store {
 
 // Bounds of one request (flags of tc-store run).
 struct RequestLimits {
-    uint64_t max_batch = 256;          // blocks in one apply
-    uint64_t max_utxos = 1000;         // outputs in one utxos reply, and its default limit
-    uint64_t event_retention = 10000;  // events since replays; further back is a gap
-    uint64_t max_evidence = 1000;      // entries in one evidence reply
+    uint64_t max_batch = 256;               // blocks in one apply
+    uint64_t max_utxos = 1000;              // outputs in one utxos reply, and its default limit
+    uint64_t event_retention = 10000;       // events since replays; further back is a gap
+    uint64_t max_evidence = 1000;           // entries in one evidence reply
+    uint64_t max_evidence_entries = 10000;  // entries add-evidence fills the database to
 };
 
 class Requests {
@@ -48,6 +49,7 @@ class Requests {
     msgpack::sbuffer Utxos(uint64_t id, const Params& params);
     msgpack::sbuffer Masternodes(uint64_t id, const Params& params);
     msgpack::sbuffer Evidence(uint64_t id, const Params& params);
+    msgpack::sbuffer AddEvidence(uint64_t id, const Params& params);
     msgpack::sbuffer Since(uint64_t id, const Params& params);
 
     ledger::Ledger& m_ledger;

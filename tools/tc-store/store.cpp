@@ -15,10 +15,12 @@
 #include <string_view>
 #include <utility>
 
+#include "consensus/evidence.h"
 #include "crypto/keys.h"
 #include "daemon.h"
 #include "export.h"
 #include "ledger/ledger.h"
+#include "ledger/rules.h"
 #include "util/amount.h"
 #include "util/cli.h"
 #include "wire/address.h"
@@ -441,6 +443,42 @@ util::Status Utxos(const Options& opts, std::ostream& out) {
     return {};
 }
 
+// The ledger's equivocation evidence, each entry checked again against the
+// masternode set at its height.
+util::Status Evidence(const Options& opts, std::ostream& out) {
+    TC_TRY(ledger, OpenReadOnly(opts));
+    const size_t want = opts.limit == 0 ? SIZE_MAX : static_cast<size_t>(opts.limit);
+    TC_TRY(entries, ledger->GetEvidence(want));
+    const crypto::Hash256 chain_id = wire::ChainId(ledger->genesis());
+    const consensus::SetAt set_at =
+        [&](uint64_t h) -> util::Result<std::vector<crypto::PublicKey>> {
+        TC_TRY(set, ledger->GetMasternodes(h));
+        return ledger::Keys(set);
+    };
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : entries) {
+        const std::string at = "evidence " + Hex(e.key);
+        auto pair = consensus::SplitEvidenceValue(e.value);
+        if (!pair) return std::move(pair).error().In(at + " (run tc-store verify)");
+        auto who = consensus::CheckEquivocation(chain_id, set_at, pair->first, pair->second);
+        if (!who) return std::move(who).error().In(at + " (run tc-store verify)");
+        if (opts.common.json) {
+            list.push_back({{"height", who->height},
+                            {"view", who->view},
+                            {"phase", consensus::SignedPhaseName(who->phase)},
+                            {"replica", who->replica},
+                            {"key", Hex(who->key)},
+                            {"first", Hex(pair->first)},
+                            {"second", Hex(pair->second)}});
+        } else {
+            out << who->height << " " << who->view << " " << consensus::SignedPhaseName(who->phase)
+                << " " << who->replica << " " << Hex(who->key) << "\n";
+        }
+    }
+    if (opts.common.json) out << list.dump() << "\n";
+    return {};
+}
+
 util::Status Balance(const Options& opts, std::ostream& out) {
     if (auto syntax = wire::Address::Parse(opts.target); !syntax) {
         return MakeError(Errc::kUsage, syntax.error().message);
@@ -652,6 +690,10 @@ void SetupCli(CLI::App& app, Options& opts) {
     utxos->add_option("ADDRESS", opts.target, "address")->required();
     utxos->add_option("--limit", opts.limit, "print at most N outputs (0: all)")
         ->check(util::DecimalUnsigned());
+    auto* evidence = app.add_subcommand(
+        "evidence", "list the equivocation evidence the ledger holds, each checked again");
+    evidence->add_option("--limit", opts.limit, "print at most N entries (0: all)")
+        ->check(util::DecimalUnsigned());
     auto* balance = app.add_subcommand("balance", "sum an address's unspent outputs");
     balance->add_option("ADDRESS", opts.target, "address")->required();
     app.add_subcommand("verify", "check the whole ledger; exit 1 naming the first fault");
@@ -687,6 +729,12 @@ void SetupCli(CLI::App& app, Options& opts) {
         ->capture_default_str()
         ->check(util::DecimalUnsigned())
         ->check(CLI::Range(uint64_t{1}, uint64_t{1000000}));
+    run->add_option("--max-evidence-entries", opts.max_evidence_entries,
+                    "most equivocation evidence entries the ledger keeps; add-evidence fails "
+                    "beyond")
+        ->capture_default_str()
+        ->check(util::DecimalUnsigned())
+        ->check(CLI::Range(uint64_t{1}, uint64_t{100000000}));
     auto* ping = app.add_subcommand("ping", "ask the daemon for \"pong\"; exit 1 without answer");
     ping->add_option("--timeout-ms", opts.timeout_ms, "how long to wait for the answer")
         ->capture_default_str()
@@ -727,6 +775,7 @@ util::Status Run(const CLI::App& app, const Options& opts, std::istream& in, std
     if (got("tx")) return Tx(opts, out);
     if (got("utxos")) return Utxos(opts, out);
     if (got("balance")) return Balance(opts, out);
+    if (got("evidence")) return Evidence(opts, out);
     if (got("verify")) return Verify(opts, out, err);
     if (got("export")) {
         if (&out == &std::cout && isatty(STDOUT_FILENO)) {

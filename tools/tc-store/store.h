@@ -60,6 +60,7 @@ struct Options {
     uint64_t max_utxos = 1000;                 // outputs in one utxos reply
     uint64_t event_retention = 10000;          // events `since` replays
     uint64_t max_evidence = 1000;              // entries in one evidence reply
+    uint64_t max_evidence_entries = 10000;     // entries the evidence database may hold
     std::string metrics_listen;                // HOST:PORT, empty: no metrics
     uint64_t timeout_ms = 2000;                // how long a client waits for a reply
     std::optional<uint64_t> since;             // watch: replay the events after this seq
