@@ -1,5 +1,6 @@
 #include "wire/pbft.h"
 
+#include "crypto/domain.h"
 #include "crypto/hash.h"
 #include "wire/codec.h"
 
@@ -90,6 +91,19 @@ std::optional<SignedPart> SignedPartOf(const PbftMessage& msg) {
         std::optional<SignedPart> operator()(const Decided&) const { return std::nullopt; }
     };
     return std::visit(Visitor{}, msg);
+}
+
+Vote SignedVote(const crypto::Hash256& chain_id, const crypto::SecretKey& key, VotePhase phase,
+                uint64_t height, uint64_t view, const Hash& digest, uint32_t replica) {
+    Vote v;
+    v.phase = phase;
+    v.height = height;
+    v.view = view;
+    v.digest = digest;
+    v.replica = replica;
+    v.signature = key.Sign(
+        crypto::VoteSigningMessage(chain_id, static_cast<uint8_t>(phase), height, view, digest));
+    return v;
 }
 
 }  // namespace tc::wire

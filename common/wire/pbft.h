@@ -132,4 +132,9 @@ struct SignedPart {
 };
 std::optional<SignedPart> SignedPartOf(const PbftMessage& msg);
 
+// A PREPARE or COMMIT for (height, view, digest) by `replica`, signed with
+// `key` for chain_id: what a replica sends, before encoding.
+Vote SignedVote(const crypto::Hash256& chain_id, const crypto::SecretKey& key, VotePhase phase,
+                uint64_t height, uint64_t view, const Hash& digest, uint32_t replica);
+
 }  // namespace tc::wire

@@ -37,7 +37,6 @@
 #include <zmq.hpp>
 #include <zmq_addon.hpp>
 
-#include "crypto/domain.h"
 #include "crypto/keyfile.h"
 #include "ledger/ledger.h"
 #include "net/daemon.h"
@@ -87,15 +86,9 @@ util::Result<std::pair<util::Bytes, util::Bytes>> Equivocation(const std::string
     if (!replica) return util::MakeError(util::Errc::kNotFound, "the key is no masternode");
     const crypto::Hash256 chain_id = wire::ChainId(ledger->genesis());
     auto vote = [&](std::string_view digest_of) {
-        wire::Vote v;
-        v.phase = wire::VotePhase::kPrepare;
-        v.height = height;
-        v.view = 0;
-        v.digest = crypto::Blake2b256(util::AsBytes(digest_of));
-        v.replica = *replica;
-        v.signature = key.Sign(crypto::VoteSigningMessage(chain_id, static_cast<uint8_t>(v.phase),
-                                                          v.height, v.view, v.digest));
-        return wire::Encode(wire::PbftMessage{v});
+        return wire::Encode(wire::PbftMessage{
+            wire::SignedVote(chain_id, key, wire::VotePhase::kPrepare, height, 0,
+                             crypto::Blake2b256(util::AsBytes(digest_of)), *replica)});
     };
     return std::make_pair(vote("equivocation a"), vote("equivocation b"));
 }

@@ -27,7 +27,7 @@ class EvidenceTest : public ::testing::Test {
     util::Bytes Vote(uint32_t signer, uint32_t replica, uint64_t h, uint64_t v,
                      const wire::Hash& digest,
                      wire::VotePhase phase = wire::VotePhase::kPrepare) const {
-        return test::SignedVote(m_chain_id, m_keys[signer], replica, h, v, digest, phase);
+        return test::VoteBytes(m_chain_id, m_keys[signer], replica, h, v, digest, phase);
     }
 
     util::Result<consensus::Equivocation> Check(util::ByteView first, util::ByteView second) {
@@ -93,7 +93,7 @@ TEST_F(EvidenceTest, AnythingElseIsNotEvidence) {
     expect(Check(Vote(1, 1, 7, 0, m_a), trailing), util::Errc::kInvalid, "second");
     // Signed with another chain's id.
     const crypto::Hash256 other = crypto::Blake2b256(util::AsBytes("another chain"));
-    expect(Check(Vote(1, 1, 7, 0, m_a), test::SignedVote(other, m_keys[1], 1, 7, 0, m_b)),
+    expect(Check(Vote(1, 1, 7, 0, m_a), test::VoteBytes(other, m_keys[1], 1, 7, 0, m_b)),
            util::Errc::kCrypto, "second: bad signature");
     // A DECIDED is not signed by a replica.
     wire::Decided decided;

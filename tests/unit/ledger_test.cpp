@@ -1095,8 +1095,8 @@ TEST_F(LedgerTest, EvidenceIsCheckedStoredOnceAndVerified) {
     auto vote = [&](uint32_t replica, uint64_t height, const char* digest) {
         for (const auto& k : keys) {
             if (k.public_key() == set[replica]) {
-                return test::SignedVote(C().chain_id(), k, replica, height, 0,
-                                        crypto::Blake2b256(util::AsBytes(digest)));
+                return test::VoteBytes(C().chain_id(), k, replica, height, 0,
+                                       crypto::Blake2b256(util::AsBytes(digest)));
             }
         }
         ADD_FAILURE() << "no key for replica " << replica;

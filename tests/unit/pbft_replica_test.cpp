@@ -15,6 +15,7 @@
 #include "crypto/domain.h"
 #include "pbft_harness.h"
 #include "replica.h"
+#include "signed_vote.h"
 #include "wire/codec.h"
 
 namespace tc::pbft {
@@ -27,10 +28,7 @@ using wire::SignedPhase;
 
 util::Bytes SignedVote(const crypto::SecretKey& key, uint32_t replica, wire::VotePhase phase,
                        uint64_t height, uint64_t view, const wire::Hash& digest) {
-    wire::Vote v{wire::kVoteVersion, phase, height, view, digest, replica, {}};
-    v.signature = key.Sign(
-        crypto::VoteSigningMessage(ChainId(), static_cast<uint8_t>(phase), height, view, digest));
-    return wire::Encode(wire::PbftMessage{v});
+    return tc::test::VoteBytes(ChainId(), key, replica, height, view, digest, phase);
 }
 
 bool CertificateChecks(const Harness& h, size_t i, size_t height) {

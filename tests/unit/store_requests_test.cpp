@@ -367,8 +367,8 @@ TEST_F(RequestsTest, EvidenceIsEmptyOnANewLedger) {
 TEST_F(RequestsTest, AddEvidenceChecksWritesOnceAndEvidenceListsIt) {
     const auto key = Key(100);  // the one masternode of MakeGenesis
     const auto vote = [&](const char* digest) {
-        return test::SignedVote(m_chain->chain_id(), key, 0, 1, 0,
-                                crypto::Blake2b256(util::AsBytes(digest)));
+        return test::VoteBytes(m_chain->chain_id(), key, 0, 1, 0,
+                               crypto::Blake2b256(util::AsBytes(digest)));
     };
     auto add = [&](const util::Bytes& a, const util::Bytes& b) {
         return Call("add-evidence", [&](Packer& p) {
@@ -400,8 +400,8 @@ TEST_F(RequestsTest, AddEvidenceChecksWritesOnceAndEvidenceListsIt) {
     ASSERT_FALSE(r.ok);
     EXPECT_NE(r.error().find("params must be [first (bin), second (bin)]"), std::string::npos);
     const auto ahead = [&](const char* digest) {
-        return test::SignedVote(m_chain->chain_id(), key, 0, 5, 0,
-                                crypto::Blake2b256(util::AsBytes(digest)));
+        return test::VoteBytes(m_chain->chain_id(), key, 0, 5, 0,
+                               crypto::Blake2b256(util::AsBytes(digest)));
     };
     r = add(ahead("a"), ahead("b"));
     ASSERT_FALSE(r.ok);

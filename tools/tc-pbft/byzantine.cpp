@@ -68,14 +68,8 @@ crypto::Signature Strategy::Sign(const Net& net, wire::SignedPhase phase, uint64
 
 util::Bytes Strategy::VoteBytes(const Net& net, wire::VotePhase phase, uint64_t height,
                                 uint64_t view, const wire::Hash& digest) const {
-    wire::Vote v;
-    v.phase = phase;
-    v.height = height;
-    v.view = view;
-    v.digest = digest;
-    v.replica = m_self;
-    v.signature = Sign(net, static_cast<wire::SignedPhase>(phase), height, view, digest);
-    return wire::Encode(wire::PbftMessage{v});
+    return wire::Encode(wire::PbftMessage{
+        wire::SignedVote(net.ChainId(), m_key, phase, height, view, digest, m_self)});
 }
 
 util::Bytes Strategy::PrePrepareBytes(const Net& net, uint64_t height, uint64_t view,
