@@ -132,6 +132,24 @@ connected() { [ "$(peer_field "$1" "$2" connected)" = true ]; }
     run tc-p2p --datadir a ban "${pub_b:0:12}" --seconds 30
     [ "$status" -eq 0 ]
     banned a "$pub_b"
+    # A ban outlives a restart of tc-p2p, with the time it has left.
+    [ "$(jq -r --arg k "$pub_b" '.bans[] | select(.key == $k) | .reason' a/p2p/bans.json)" = \
+        "by request" ]
+    kill "${pids[1]}"
+    wait "${pids[1]}" || true
+    start a tc-p2p
+    wait_for 100 tc-p2p --datadir a ping
+    banned a "$pub_b"
+    [ "$(peer_field a "$pub_b" banned_s)" -le 30 ]
+    grep -q "peer ${pub_b:0:16}: still banned for" a.tc-p2p.log
+    # Lifted by hand, it stays lifted after the next restart.
+    tc-p2p --datadir a ban "$pub_b" --seconds 0 >/dev/null
+    [ "$(jq '.bans | length' a/p2p/bans.json)" = 0 ]
+    kill "${pids[2]}"
+    wait "${pids[2]}" || true
+    start a tc-p2p
+    wait_for 100 tc-p2p --datadir a ping
+    [ "$(peer_field a "$pub_b" banned_s)" = 0 ]
     run tc-p2p --datadir a ban ffff
     [ "$status" -eq 1 ]
     [[ "$output" == *"no peer with key ffff"* ]]

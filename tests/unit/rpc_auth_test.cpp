@@ -10,6 +10,7 @@
 
 #include "crypto/keys.h"
 #include "temp_dir.h"
+#include "util/file.h"
 
 namespace tc {
 namespace {
@@ -69,7 +70,7 @@ TEST(RpcAuth, CookieFileIsOwnerOnlyAndReadable) {
     test::TempDir dir;
     const std::string path = rpc::CookiePath(dir.path());
     const std::string secret = rpc::NewCookieSecret();
-    ASSERT_TRUE(rpc::WriteFileAtomic(path, rpc::CookieText(secret) + "\n", 0600).ok());
+    ASSERT_TRUE(util::WriteFileAtomic(path, rpc::CookieText(secret) + "\n", 0600).ok());
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
@@ -78,7 +79,7 @@ TEST(RpcAuth, CookieFileIsOwnerOnlyAndReadable) {
     EXPECT_EQ(*read, secret);
     // A second write replaces it.
     const std::string other = rpc::NewCookieSecret();
-    ASSERT_TRUE(rpc::WriteFileAtomic(path, rpc::CookieText(other), 0600).ok());
+    ASSERT_TRUE(util::WriteFileAtomic(path, rpc::CookieText(other), 0600).ok());
     EXPECT_EQ(*rpc::ReadCookie(path), other);
     auto missing = rpc::ReadCookie(dir.path() + "/nope");
     ASSERT_FALSE(missing.ok());

@@ -28,6 +28,7 @@
 #include "net/signals.h"
 #include "net/watch.h"
 #include "net/zap.h"
+#include "p2p_bans.h"
 #include "p2p_limits.h"
 #include "p2p_wire.h"
 #include "util/bytes.h"
@@ -57,6 +58,15 @@ uint64_t NowMs() {
     return static_cast<uint64_t>(
         std::chrono::duration_cast<milliseconds>(Clock::now().time_since_epoch()).count());
 }
+
+// Unix milliseconds, for bans that outlive the process (p2p_bans.h).
+uint64_t WallMs() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+constexpr size_t kMaxSavedBans = 4096;
 
 struct Metrics {
     std::atomic<uint64_t> height{0};
@@ -167,6 +177,13 @@ class Node {
         TC_TRY(curve_public, crypto::ToCurvePublic(m_key.public_key()));
         m_curve_public = curve_public;
         m_curve_secret = m_key.CurveSecret();
+        // Before any peer is made: Ensure gives a peer its saved ban.
+        if (auto loaded = m_saved_bans.Load(WallMs()); !loaded) {
+            log::Warn("bans: {}", loaded.error().message);
+        } else if (m_saved_bans.size() > 0) {
+            log::Info("{} bans from before the restart ({})", m_saved_bans.size(),
+                      m_saved_bans.path());
+        }
         for (const auto& spec : m_opts.peers) TC_CHECK(AddConfiguredPeer(spec));
         for (const auto& hex : m_opts.observers) TC_CHECK(AddObserver(hex));
         TC_TRY(zap, net::ZapHandler::Start(m_context, kZapDomain));
@@ -357,6 +374,7 @@ class Node {
             if (peer.banned_until_ms != 0 && peer.banned_until_ms <= now) {
                 peer.banned_until_ms = 0;
                 peer.score = 0;
+                SaveBan(peer, 0, "");
                 Emit("unbanned", peer.hex, "");
                 log::Info("peer {}: ban over", Short(peer));
                 m_admitted_dirty = true;
@@ -430,6 +448,10 @@ class Node {
                      .first;
             it->second.key = key;
             it->second.hex = util::ToHex(key);
+            if (const uint64_t left = m_saved_bans.RemainingMs(key, WallMs()); left > 0) {
+                it->second.banned_until_ms = NowMs() + left;
+                log::Info("peer {}: still banned for {} s", Short(it->second), (left + 999) / 1000);
+            }
         }
         return it->second;
     }
@@ -995,6 +1017,7 @@ class Node {
         if (peer.banned(now) && seconds == 0) return;
         const uint64_t s = seconds == 0 ? m_opts.ban_seconds : seconds;
         peer.banned_until_ms = now + s * 1000;
+        SaveBan(peer, s, why);
         peer.connected = false;
         peer.sync.reset();
         peer.routing_id.clear();
@@ -1005,6 +1028,14 @@ class Node {
         log::Warn("peer {}: banned for {} s: {}", Short(peer), s, why);
         Emit("banned", peer.hex, why);
         UpdateLinks();
+    }
+
+    // Writes peer's ban (0 seconds: its end) to the ban list; a failed
+    // write leaves the ban in memory and is logged.
+    void SaveBan(const Peer& peer, uint64_t seconds, const std::string& why) {
+        auto saved = seconds == 0 ? m_saved_bans.Remove(peer.key)
+                                  : m_saved_bans.Add(peer.key, WallMs() + seconds * 1000, why);
+        if (!saved) log::Warn("bans: {} (the ban holds until a restart)", saved.error().message);
     }
 
     // ---- requests -------------------------------------------------------
@@ -1116,6 +1147,7 @@ class Node {
             if (found->banned_until_ms != 0) {
                 found->banned_until_ms = 0;
                 found->score = 0;
+                SaveBan(*found, 0, "");
                 Emit("unbanned", found->hex, "by request");
                 log::Info("peer {}: ban lifted by request", Short(*found));
                 UpdateLinks();
@@ -1160,6 +1192,7 @@ class Node {
     bool m_started = false;
     std::map<crypto::PublicKey, std::optional<std::string>> m_configured;
     std::map<crypto::PublicKey, Peer> m_peers;
+    BanList m_saved_bans{m_opts.common.datadir + "/p2p/bans.json", kMaxSavedBans};
     std::set<int> m_inbound;
     Tip m_tip;
     bool m_tip_dirty = false;

@@ -1,14 +1,9 @@
 #include "rpc_auth.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -83,41 +78,6 @@ util::Result<std::string> ReadCookie(const std::string& path) {
     auto secret = ParseCookie(text.str());
     if (!secret) return std::move(secret).error().In("cookie " + path);
     return secret;
-}
-
-util::Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode) {
-    const std::string tmp = path + ".tmp";
-    auto fail = [&](const std::string& what) {
-        const std::string reason = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return MakeError(Errc::kIo, what + ": " + reason);
-    };
-    ::unlink(tmp.c_str());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0) return fail("cannot create " + tmp);
-    // The umask may have taken bits away; never more than `mode`.
-    if (::fchmod(fd, mode) != 0) {
-        ::close(fd);
-        return fail("cannot chmod " + tmp);
-    }
-    size_t done = 0;
-    while (done < content.size()) {
-        const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ::close(fd);
-            return fail("cannot write " + tmp);
-        }
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd) != 0) {
-        ::close(fd);
-        return fail("cannot fsync " + tmp);
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0)
-        return fail("cannot rename " + tmp + " to " + path);
-    return {};
 }
 
 std::string Base64Encode(std::string_view bytes) {

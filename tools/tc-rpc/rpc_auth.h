@@ -29,11 +29,6 @@ util::Result<std::string> ParseCookie(std::string_view text);
 // (is tc-rpc run running?)" when it cannot be read.
 util::Result<std::string> ReadCookie(const std::string& path);
 
-// Writes `content` to PATH.tmp with `mode`, fsyncs and renames it over
-// `path`: a reader sees the old file or the whole new one. kIo naming the
-// path.
-util::Status WriteFileAtomic(const std::string& path, std::string_view content, unsigned mode);
-
 std::string Base64Encode(std::string_view bytes);
 // Standard alphabet with padding; kInvalid on anything else.
 util::Result<std::string> Base64Decode(std::string_view text);

@@ -22,6 +22,7 @@
 #include "rpc_jsonrpc.h"
 #include "rpc_methods.h"
 #include "util/config.h"
+#include "util/file.h"
 #include "util/log.h"
 
 namespace tc::rpc {
@@ -295,9 +296,9 @@ util::Status RunDaemon(const Options& opts) {
     // The cookie before the URL: a client that finds the URL finds the
     // cookie too.
     RemoveOnExit remove_cookie(CookiePath(datadir));
-    TC_CHECK(WriteFileAtomic(CookiePath(datadir), CookieText(secret) + "\n", 0600));
+    TC_CHECK(util::WriteFileAtomic(CookiePath(datadir), CookieText(secret) + "\n", 0600));
     RemoveOnExit remove_url(UrlPath(datadir));
-    TC_CHECK(WriteFileAtomic(UrlPath(datadir), url + "\n", 0644));
+    TC_CHECK(util::WriteFileAtomic(UrlPath(datadir), url + "\n", 0644));
 
     std::unique_ptr<net::MetricsServer> metrics_server;
     if (!opts.metrics_listen.empty()) {
