@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "net/rpc.h"
 #include "util/config.h"
+#include "util/log.h"
 
 namespace tc::net {
 
@@ -70,6 +72,56 @@ util::Result<DaemonSockets> BindDaemonSockets(zmq::context_t& context, const std
 void DrainSubscriptions(zmq::socket_t& xpub) {
     zmq::message_t sub;
     while (xpub.recv(sub, zmq::recv_flags::dontwait)) {
+    }
+}
+
+void DaemonLoop::Watch(zmq::socket_t& socket, std::function<void()> on_readable) {
+    m_watched.emplace_back(&socket, [f = std::move(on_readable)] {
+        f();
+        return util::Status{};
+    });
+}
+
+void DaemonLoop::WatchChecked(zmq::socket_t& socket, std::function<util::Status()> on_readable) {
+    m_watched.emplace_back(&socket, std::move(on_readable));
+}
+
+void DaemonLoop::Serve(zmq::socket_t& router,
+                       std::function<msgpack::sbuffer(util::ByteView)> handle) {
+    Watch(router, [&router, h = std::move(handle)] { (void)ServeRequest(router, h); });
+}
+
+void DaemonLoop::Drain(zmq::socket_t& xpub) {
+    Watch(xpub, [&xpub] { DrainSubscriptions(xpub); });
+}
+
+void DaemonLoop::WatchEach(std::function<std::vector<void*>()> handles,
+                           std::function<void(void*)> on_readable) {
+    m_each = std::move(handles);
+    m_each_readable = std::move(on_readable);
+}
+
+util::Status DaemonLoop::Run(const std::function<std::chrono::milliseconds()>& timeout,
+                             const std::function<util::Status()>& after) {
+    std::vector<zmq::pollitem_t> items;
+    for (;;) {
+        const std::vector<void*> each = m_each ? m_each() : std::vector<void*>{};
+        items.clear();
+        items.push_back({nullptr, m_signals.fd(), ZMQ_POLLIN, 0});
+        for (auto& [socket, _] : m_watched) items.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
+        for (void* handle : each) items.push_back({handle, 0, ZMQ_POLLIN, 0});
+        Poll(items.data(), items.size(), timeout());
+        if ((items[0].revents & ZMQ_POLLIN) && m_signals.Read() != 0) {
+            log::Info("signal: stopping");
+            return {};
+        }
+        for (size_t i = 0; i < m_watched.size(); ++i) {
+            if (items[1 + i].revents & ZMQ_POLLIN) TC_CHECK(m_watched[i].second());
+        }
+        for (size_t i = 0; i < each.size(); ++i) {
+            if (items[1 + m_watched.size() + i].revents & ZMQ_POLLIN) m_each_readable(each[i]);
+        }
+        TC_CHECK(after());
     }
 }
 

@@ -9,9 +9,14 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <msgpack.hpp>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
+#include "net/signals.h"
+#include "util/bytes.h"
 #include "util/result.h"
 
 namespace tc::net {
@@ -54,6 +59,46 @@ util::Result<DaemonSockets> BindDaemonSockets(zmq::context_t& context, const std
 // Reads and drops the subscription messages waiting on an XPUB, so that
 // they do not queue up (call when it polls readable).
 void DrainSubscriptions(zmq::socket_t& xpub);
+
+// The poll loop of a daemon (STYLE §5-6): the sockets it watches, what to
+// do when each is readable, and the signalfd that ends it.
+//
+//   net::DaemonLoop loop(signals);
+//   loop.Serve(router, [&](util::ByteView body) { return requests.Handle(body); });
+//   loop.Drain(events);
+//   loop.Watch(store_events, [&] { ...read what is there... });
+//   TC_CHECK(loop.Run([&] { return driver.Timeout(); }, [&] { return driver.Tick(); }));
+class DaemonLoop {
+  public:
+    explicit DaemonLoop(SignalFd& signals) : m_signals(signals) {}
+
+    // Runs on_readable when socket polls readable; handlers run in the
+    // order they were added.
+    void Watch(zmq::socket_t& socket, std::function<void()> on_readable);
+    // The same, and an error of on_readable ends Run with that error.
+    void WatchChecked(zmq::socket_t& socket, std::function<util::Status()> on_readable);
+    // A request ROUTER: one request a turn, answered by handle (ServeRequest).
+    void Serve(zmq::socket_t& router, std::function<msgpack::sbuffer(util::ByteView)> handle);
+    // An events XPUB: its subscription messages read and dropped.
+    void Drain(zmq::socket_t& xpub);
+    // Sockets that change from turn to turn (tc-p2p's links to its peers):
+    // handles() is asked before each poll; they come after the others.
+    void WatchEach(std::function<std::vector<void*>()> handles,
+                   std::function<void(void*)> on_readable);
+
+    // Until SIGTERM or SIGINT (logged as "signal: stopping"; success) or an
+    // error of a checked handler or of after() (returned as it is): polls
+    // for at most timeout(), runs the handlers of what is readable, then
+    // after().
+    util::Status Run(const std::function<std::chrono::milliseconds()>& timeout,
+                     const std::function<util::Status()>& after);
+
+  private:
+    SignalFd& m_signals;
+    std::vector<std::pair<zmq::socket_t*, std::function<util::Status()>>> m_watched;
+    std::function<std::vector<void*>()> m_each;
+    std::function<void(void*)> m_each_readable;
+};
 
 // What a daemon tells its service manager.
 enum class Lifecycle {

@@ -632,6 +632,44 @@ TEST(SignalFd, RestoresTheMask) {
     EXPECT_FALSE(sigismember(&after, SIGTERM));
 }
 
+// The daemon loop: handlers in order for what is readable, after() each
+// turn, a signal ends it with success and a checked handler's error with
+// that error.
+TEST(DaemonLoop, RunsHandlersUntilASignalOrAnError) {
+    net::SignalFd signals;
+    ASSERT_TRUE(signals.ok());
+    zmq::context_t context;
+    zmq::socket_t in(context, zmq::socket_type::pull), out(context, zmq::socket_type::push);
+    in.bind("inproc://loop");
+    out.connect("inproc://loop");
+    std::vector<std::string> got;
+    int turns = 0;
+    net::DaemonLoop loop(signals);
+    loop.Watch(in, [&] {
+        zmq::message_t msg;
+        while (in.recv(msg, zmq::recv_flags::dontwait)) got.push_back(msg.to_string());
+    });
+    out.send(zmq::str_buffer("one"), zmq::send_flags::none);
+    auto status = loop.Run([] { return 20ms; },
+                           [&] {
+                               if (++turns == 3) {
+                                   EXPECT_EQ(raise(SIGTERM), 0);
+                               }
+                               return util::Status{};
+                           });
+    EXPECT_TRUE(status.ok());
+    EXPECT_EQ(turns, 3);  // the signal is seen at the next poll, before any handler
+    EXPECT_EQ(got, std::vector<std::string>{"one"});
+
+    net::DaemonLoop checked(signals);
+    checked.WatchChecked(in,
+                         [&] { return util::Status(util::MakeError(util::Errc::kIo, "boom")); });
+    out.send(zmq::str_buffer("two"), zmq::send_flags::none);
+    status = checked.Run([] { return 1000ms; }, [] { return util::Status{}; });
+    ASSERT_FALSE(status.ok());
+    EXPECT_EQ(status.error().message, "boom");
+}
+
 TEST(Daemon, MakeRunDirIsPrivate) {
     test::TempDir dir("tc-net");
     const std::string datadir = dir.path() + "/data";

@@ -1271,50 +1271,40 @@ util::Status RunDaemon(const Options& opts) {
             }
         };
         std::vector<zmq::message_t> parts;
-        while (outcome) {
-            publish();
-            auto ours = node.Sockets();
-            std::vector<zmq::pollitem_t> items = {
-                {router.handle(), 0, ZMQ_POLLIN, 0},       {events.handle(), 0, ZMQ_POLLIN, 0},
-                {local.handle(), 0, ZMQ_POLLIN, 0},        {pool_events.handle(), 0, ZMQ_POLLIN, 0},
-                {store_events.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-            constexpr size_t kFixed = 6;
-            for (void* handle : ours) items.push_back({handle, 0, ZMQ_POLLIN, 0});
-            net::Poll(items.data(), items.size(), node.Timeout());
-            if ((items[5].revents & ZMQ_POLLIN) && signals.Read() != 0) {
-                log::Info("signal: stopping");
-                break;
+        net::DaemonLoop loop(signals);
+        loop.Serve(router, [&](util::ByteView body) { return node.Handle(body); });
+        loop.Drain(events);
+        loop.Watch(local, [&] {
+            zmq::message_t msg;
+            for (int budget = 1024; budget > 0 && local.recv(msg, zmq::recv_flags::dontwait);
+                 --budget) {
+                node.OnLocal(msg);
             }
-            if (items[0].revents & ZMQ_POLLIN) {
-                (void)net::ServeRequest(router,
-                                        [&](util::ByteView body) { return node.Handle(body); });
+        });
+        loop.Watch(pool_events, [&] {
+            while (zmq::recv_multipart(pool_events, std::back_inserter(parts),
+                                       zmq::recv_flags::dontwait)) {
+                node.OnPoolEvent(parts);
+                parts.clear();
             }
-            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
-            if (items[2].revents & ZMQ_POLLIN) {
-                zmq::message_t msg;
-                for (int budget = 1024; budget > 0 && local.recv(msg, zmq::recv_flags::dontwait);
-                     --budget) {
-                    node.OnLocal(msg);
-                }
+        });
+        loop.Watch(store_events, [&] {
+            while (zmq::recv_multipart(store_events, std::back_inserter(parts),
+                                       zmq::recv_flags::dontwait)) {
+                node.OnStoreEvent(parts);
+                parts.clear();
             }
-            if (items[3].revents & ZMQ_POLLIN) {
-                while (zmq::recv_multipart(pool_events, std::back_inserter(parts),
-                                           zmq::recv_flags::dontwait)) {
-                    node.OnPoolEvent(parts);
-                    parts.clear();
-                }
-            }
-            if (items[4].revents & ZMQ_POLLIN) {
-                while (zmq::recv_multipart(store_events, std::back_inserter(parts),
-                                           zmq::recv_flags::dontwait)) {
-                    node.OnStoreEvent(parts);
-                    parts.clear();
-                }
-            }
-            for (size_t i = 0; i < ours.size(); ++i) {
-                if (items[kFixed + i].revents & ZMQ_POLLIN) node.OnReadable(ours[i]);
-            }
-            node.Tick();
+        });
+        loop.WatchEach([&] { return node.Sockets(); },
+                       [&](void* handle) { node.OnReadable(handle); });
+        publish();
+        if (outcome) {
+            outcome = loop.Run([&] { return node.Timeout(); },
+                               [&] {
+                                   node.Tick();
+                                   publish();
+                                   return util::Status{};
+                               });
         }
         publish();
         net::Notify(net::Lifecycle::kStopping);

@@ -881,49 +881,38 @@ util::Status RunDaemon(const Options& opts) {
         }
         Publish(events, driver.TakeEvents());
         std::vector<zmq::message_t> parts;
-        while (outcome) {
-            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
-                                       {events.handle(), 0, ZMQ_POLLIN, 0},
-                                       {pool_events.handle(), 0, ZMQ_POLLIN, 0},
-                                       {store_events.handle(), 0, ZMQ_POLLIN, 0},
-                                       {p2p.events().handle(), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-            net::Poll(items, 6, driver.Timeout());
-            if ((items[5].revents & ZMQ_POLLIN) && signals.Read() != 0) {
-                log::Info("signal: stopping");
-                break;
+        // Each socket's messages in turn, every one through the driver.
+        auto drain = [&](zmq::socket_t& socket, uint64_t budget, auto&& handle) {
+            util::Status status;
+            for (uint64_t i = 0;
+                 status && i < budget &&
+                 zmq::recv_multipart(socket, std::back_inserter(parts), zmq::recv_flags::dontwait);
+                 ++i) {
+                status = handle(parts);
+                parts.clear();
             }
-            if (items[0].revents & ZMQ_POLLIN) {
-                (void)net::ServeRequest(router,
-                                        [&](util::ByteView body) { return driver.Handle(body); });
-            }
-            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
-            if (items[2].revents & ZMQ_POLLIN) {
-                while (outcome && zmq::recv_multipart(pool_events, std::back_inserter(parts),
-                                                      zmq::recv_flags::dontwait)) {
-                    outcome = driver.PoolEvent(parts);
-                    parts.clear();
-                }
-            }
-            if (items[3].revents & ZMQ_POLLIN) {
-                while (outcome && zmq::recv_multipart(store_events, std::back_inserter(parts),
-                                                      zmq::recv_flags::dontwait)) {
-                    outcome = driver.StoreEvent(parts);
-                    parts.clear();
-                }
-            }
-            if (items[4].revents & ZMQ_POLLIN) {
-                // A bounded batch: the loop serves requests and timers too.
-                for (uint64_t i = 0; outcome && i < kP2pBatch &&
-                                     zmq::recv_multipart(p2p.events(), std::back_inserter(parts),
-                                                         zmq::recv_flags::dontwait);
-                     ++i) {
-                    outcome = driver.P2pEvent(parts);
-                    parts.clear();
-                }
-            }
-            if (outcome) outcome = driver.Tick();
-            Publish(events, driver.TakeEvents());
+            return status;
+        };
+        net::DaemonLoop loop(signals);
+        loop.Serve(router, [&](util::ByteView body) { return driver.Handle(body); });
+        loop.Drain(events);
+        loop.WatchChecked(pool_events, [&] {
+            return drain(pool_events, UINT64_MAX, [&](auto& m) { return driver.PoolEvent(m); });
+        });
+        loop.WatchChecked(store_events, [&] {
+            return drain(store_events, UINT64_MAX, [&](auto& m) { return driver.StoreEvent(m); });
+        });
+        // A bounded batch: the loop serves requests and timers too.
+        loop.WatchChecked(p2p.events(), [&] {
+            return drain(p2p.events(), kP2pBatch, [&](auto& m) { return driver.P2pEvent(m); });
+        });
+        if (outcome) {
+            outcome = loop.Run([&] { return driver.Timeout(); },
+                               [&] {
+                                   util::Status ticked = driver.Tick();
+                                   Publish(events, driver.TakeEvents());
+                                   return ticked;
+                               });
         }
         net::Notify(net::Lifecycle::kStopping);
     }

@@ -196,41 +196,32 @@ util::Status RunDaemon(const Options& opts) {
                   events_ep, requests->height());
         net::Notify(net::Lifecycle::kReady);
 
-        bool stop = false;
         std::vector<protocol::TxEvent> batch;
-        while (!stop) {
-            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
-                                       {events.handle(), 0, ZMQ_POLLIN, 0},
-                                       {store_events.handle(), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-            net::Poll(items, 4, follower.Timeout());
-            if ((items[3].revents & ZMQ_POLLIN) && signals.Read() != 0) {
-                log::Info("signal: stopping");
-                stop = true;
-            }
-            batch.clear();
-            if (items[0].revents & ZMQ_POLLIN) {
-                // The events go out before the reply: a watcher has them
-                // before the submitter its acknowledgement.
-                (void)net::ServeRequest(router, [&](util::ByteView body) {
-                    msgpack::sbuffer reply = requests->Handle(body, batch);
-                    Publish(events, batch);
-                    batch.clear();
-                    return reply;
-                });
-            }
-            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
-            if (items[2].revents & ZMQ_POLLIN) {
-                std::vector<zmq::message_t> parts;
-                while (zmq::recv_multipart(store_events, std::back_inserter(parts),
-                                           zmq::recv_flags::dontwait)) {
-                    follower.Received(parts, batch);
-                    parts.clear();
-                }
-            }
-            follower.Tick(batch);
+        net::DaemonLoop loop(signals);
+        // The events go out before the reply: a watcher has them before the
+        // submitter its acknowledgement.
+        loop.Serve(router, [&](util::ByteView body) {
+            msgpack::sbuffer reply = requests->Handle(body, batch);
             Publish(events, batch);
-        }
+            batch.clear();
+            return reply;
+        });
+        loop.Drain(events);
+        loop.Watch(store_events, [&] {
+            std::vector<zmq::message_t> parts;
+            while (zmq::recv_multipart(store_events, std::back_inserter(parts),
+                                       zmq::recv_flags::dontwait)) {
+                follower.Received(parts, batch);
+                parts.clear();
+            }
+        });
+        TC_CHECK(loop.Run([&] { return follower.Timeout(); },
+                          [&] {
+                              follower.Tick(batch);
+                              Publish(events, batch);
+                              batch.clear();
+                              return util::Status{};
+                          }));
         net::Notify(net::Lifecycle::kStopping);
     }
     metrics_server.reset();

@@ -108,23 +108,17 @@ util::Status RunDaemon(const Options& opts) {
         net::Notify(net::Lifecycle::kReady);
 
         auto next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
-        bool stop = false;
-        while (!stop) {
-            zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
-                                       {events.handle(), 0, ZMQ_POLLIN, 0},
-                                       {nullptr, signals.fd(), ZMQ_POLLIN, 0}};
-            net::Poll(items, 3, net::TimeLeft(next_sweep));
-            if ((items[2].revents & ZMQ_POLLIN) && signals.Read() != 0) {
-                log::Info("signal: stopping");
-                stop = true;
-            }
-            if (items[0].revents & ZMQ_POLLIN) ServeRequest(router, events, requests);
-            if (items[1].revents & ZMQ_POLLIN) net::DrainSubscriptions(events);
-            if (std::chrono::steady_clock::now() >= next_sweep) {
-                SweepReaders(*ledger);
-                next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
-            }
-        }
+        net::DaemonLoop loop(signals);
+        loop.Watch(router, [&] { ServeRequest(router, events, requests); });
+        loop.Drain(events);
+        TC_CHECK(loop.Run([&] { return net::TimeLeft(next_sweep); },
+                          [&] {
+                              if (std::chrono::steady_clock::now() >= next_sweep) {
+                                  SweepReaders(*ledger);
+                                  next_sweep = std::chrono::steady_clock::now() + kReaderSweep;
+                              }
+                              return util::Status{};
+                          }));
         net::Notify(net::Lifecycle::kStopping);
     }
     metrics_server.reset();
