@@ -11,14 +11,7 @@ setup() {
     dn="$BATS_TEST_TMPDIR/dn"
 }
 
-teardown() {
-    "$devnet" down --dir "$dn" 2>/dev/null || true
-    local f
-    for f in "$dn"/node*/run/*.pid; do
-        [ -f "$f" ] || continue
-        kill -KILL "$(cat "$f")" 2>/dev/null || true
-    done
-}
+teardown() { devnet_down "$dn"; }
 
 no_process_left() { ! pgrep -f -- "--datadir $dn/" >/dev/null; }
 

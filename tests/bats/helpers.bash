@@ -50,6 +50,31 @@ store_keys() {
     mn="$mn_pub,127.0.0.1:7001,$mn_addr"
 }
 
+# devnet_up DIR [ARGS...]: `scripts/tc-devnet up --dir DIR ARGS`, its
+# diagnostics appended to up.err and shown when it fails; sets $faucet to
+# the faucet's address.
+devnet_up() {
+    local dir=$1
+    shift
+    "$top/scripts/tc-devnet" up --dir "$dir" "$@" 2>>up.err || {
+        cat up.err >&2
+        return 1
+    }
+    faucet=$(tc-keygen show --json "$dir/faucet.key" | jq -r .address)
+}
+
+# devnet_down DIR: `tc-devnet down`, then SIGKILL for every process a pid
+# file under DIR still names: nothing may outlive a test, whatever happened
+# in it. For teardown.
+devnet_down() {
+    local dir=$1 f
+    "$top/scripts/tc-devnet" down --dir "$dir" 2>/dev/null || true
+    for f in "$dir"/node*/run/*.pid; do
+        [ -f "$f" ] || continue
+        kill -KILL "$(cat "$f")" 2>/dev/null || true
+    done
+}
+
 # Runs CMD until it succeeds, for at most $1 tenths of a second.
 wait_for() {
     local tenths=$1 i

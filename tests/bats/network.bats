@@ -17,24 +17,12 @@ setup() {
 
 teardown() {
     [ -z "$stranger_pid" ] || kill -TERM "$stranger_pid" 2>/dev/null || true
-    "$devnet" down --dir "$dn" 2>/dev/null || true
-    # Nothing may outlive the test, whatever happened in it.
-    local f
-    for f in "$dn"/node*/run/*.pid; do
-        [ -f "$f" ] || continue
-        kill -KILL "$(cat "$f")" 2>/dev/null || true
-    done
+    devnet_down "$dn"
     [ -z "$stranger_pid" ] || kill -KILL "$stranger_pid" 2>/dev/null || true
 }
 
-# up [ARGS]: the devnet of this test, its output in up.err; sets $faucet.
-up() {
-    "$devnet" up --dir "$dn" "$@" 2>up.err || {
-        cat up.err >&2
-        return 1
-    }
-    faucet=$(tc-keygen show --json "$dn/faucet.key" | jq -r .address)
-}
+# up [ARGS]: the devnet of this test (devnet_up); sets $faucet.
+up() { devnet_up "$dn" "$@"; }
 
 rpc() {
     local i=$1

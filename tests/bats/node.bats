@@ -10,21 +10,11 @@ setup() {
     cd "$BATS_TEST_TMPDIR"
     dev="$BATS_TEST_TMPDIR/devnet"
     node="$dev/node1"
-    "$top/scripts/tc-devnet" up -n 1 --dir "$dev" 2>up.err || {
-        cat up.err >&2
-        return 1
-    }
-    faucet=$(tc-keygen show --json "$dev/faucet.key" | jq -r .address)
+    devnet_up "$dev" -n 1
     bob=$(tc-keygen new --devnet --out bob.key)
 }
 
-teardown() {
-    "$top/scripts/tc-devnet" down --dir "$dev" 2>/dev/null || true
-    # Nothing may outlive the test, whatever happened in it.
-    for f in "$node"/run/*.pid; do
-        [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
-    done
-}
+teardown() { devnet_down "$dev"; }
 
 rpc() { tc-rpc --datadir "$node" "$@"; }
 
@@ -105,7 +95,7 @@ height_of() { rpc gettransaction "$1" | jq -r .height; }
     "$top/scripts/tc-devnet" down --dir "$dev"
     run "$top/scripts/tc-masternode" status --datadir "$node"
     [ "$status" -eq 1 ]
-    "$top/scripts/tc-devnet" up --dir "$dev" 2>>up.err
+    devnet_up "$dev"
     [ "$(rpc getblockcount)" = 1 ]
     [ "$(rpc getblockhash 1)" = "$tip" ]
     [ "$(rpc getbalance "$bob")" = 25 ]

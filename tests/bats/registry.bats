@@ -8,21 +8,12 @@ load helpers
 setup() {
     cd "$BATS_TEST_TMPDIR"
     dev="$BATS_TEST_TMPDIR/devnet"
-    "$top/scripts/tc-devnet" up -n 4 --dir "$dev" 2>up.err || {
-        cat up.err >&2
-        return 1
-    }
-    faucet=$(tc-keygen show --json "$dev/faucet.key" | jq -r .address)
+    devnet_up "$dev" -n 4
     delay=$(jq -r .activation_delay "$dev/genesis.json")
     collateral=$(jq -r .collateral "$dev/genesis.json")
 }
 
-teardown() {
-    "$top/scripts/tc-devnet" down --dir "$dev" 2>/dev/null || true
-    for f in "$dev"/node*/run/*.pid; do
-        [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null || true
-    done
-}
+teardown() { devnet_down "$dev"; }
 
 rpc() { tc-rpc --datadir "$dev/node1" "$@"; }
 committed() { rpc gettransaction "$1" >/dev/null 2>&1; }
