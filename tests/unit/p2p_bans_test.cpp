@@ -69,6 +69,16 @@ TEST_F(BanListTest, TheBansThatEndFirstGoWhenFull) {
     EXPECT_EQ(bans.RemainingMs(a, 0), 9'000u);
 }
 
+TEST_F(BanListTest, AFileFarTooLargeIsNotRead) {
+    Write(R"({"version":1,"bans":[]})" + std::string(9u << 20, ' '));
+    BanList bans(Path(), 10);
+    auto loaded = bans.Load(0);
+    ASSERT_FALSE(loaded.ok());
+    EXPECT_NE(loaded.error().message.find("larger than 8388608 bytes"), std::string::npos)
+        << loaded.error().message;
+    EXPECT_TRUE(std::filesystem::exists(Path() + ".corrupt"));
+}
+
 TEST_F(BanListTest, AFileThatIsNotABanListIsMovedAsideNotLost) {
     for (const std::string text :
          {"{not json", "[]", R"({"version":2,"bans":[]})", R"({"version":1})",

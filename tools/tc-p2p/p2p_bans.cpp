@@ -18,10 +18,13 @@ using util::MakeError;
 namespace {
 
 constexpr int kVersion = 1;
+constexpr uint64_t kMaxFileBytes = 8u << 20;
+
+// Key -> (until, reason), as read.
+using Parsed = std::map<crypto::PublicKey, std::pair<uint64_t, std::string>>;
 
 // The bans of the file's text; kInvalid naming what is wrong.
-util::Result<std::map<crypto::PublicKey, std::pair<uint64_t, std::string>>> Parse(
-    const std::string& text) {
+util::Result<Parsed> Parse(const std::string& text) {
     auto doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) return MakeError(Errc::kInvalid, "not JSON");
     if (!doc.contains("version") || doc["version"] != kVersion) {
@@ -30,7 +33,7 @@ util::Result<std::map<crypto::PublicKey, std::pair<uint64_t, std::string>>> Pars
     if (!doc.contains("bans") || !doc["bans"].is_array()) {
         return MakeError(Errc::kInvalid, "no bans array");
     }
-    std::map<crypto::PublicKey, std::pair<uint64_t, std::string>> out;
+    Parsed out;
     for (size_t i = 0; i < doc["bans"].size(); ++i) {
         const auto& b = doc["bans"][i];
         const std::string at = "bans[" + std::to_string(i) + "]";
@@ -46,6 +49,20 @@ util::Result<std::map<crypto::PublicKey, std::pair<uint64_t, std::string>>> Pars
     return out;
 }
 
+// The bans of the open file at path; kInvalid for one far larger than
+// kMaxSavedBans entries could make, or one that does not parse.
+util::Result<Parsed> Read(const std::string& path, std::ifstream& in) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (ec) return MakeError(Errc::kInvalid, "cannot tell its size: " + ec.message());
+    if (size > kMaxFileBytes) {
+        return MakeError(Errc::kInvalid, "larger than " + std::to_string(kMaxFileBytes) + " bytes");
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return Parse(text.str());
+}
+
 }  // namespace
 
 util::Status BanList::Load(uint64_t now_ms) {
@@ -55,9 +72,7 @@ util::Status BanList::Load(uint64_t now_ms) {
         if (!std::filesystem::exists(m_path)) return {};
         return MakeError(Errc::kIo, m_path + ": cannot read it");
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto parsed = Parse(text.str());
+    auto parsed = Read(m_path, in);
     if (!parsed) {
         const std::string aside = m_path + ".corrupt";
         if (std::rename(m_path.c_str(), aside.c_str()) != 0) {
