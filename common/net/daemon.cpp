@@ -125,4 +125,13 @@ util::Status DaemonLoop::Run(const std::function<std::chrono::milliseconds()>& t
     }
 }
 
+util::Status Stopped(util::Status outcome) {
+    if (!outcome) {
+        log::Error("stopping: {}", outcome.error().message);
+    } else {
+        log::Info("stopped");
+    }
+    return outcome;
+}
+
 }  // namespace tc::net

@@ -100,6 +100,10 @@ class DaemonLoop {
     std::function<void(void*)> m_each_readable;
 };
 
+// The last words of a daemon's run: logs "stopped", or "stopping: REASON"
+// at error level when outcome is an error; returns outcome.
+util::Status Stopped(util::Status outcome);
+
 // What a daemon tells its service manager.
 enum class Lifecycle {
     kReady,     // READY=1: the sockets are bound, requests are served

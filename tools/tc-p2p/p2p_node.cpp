@@ -1310,12 +1310,7 @@ util::Status RunDaemon(const Options& opts) {
         net::Notify(net::Lifecycle::kStopping);
     }
     metrics_server.reset();
-    if (!outcome) {
-        log::Error("stopping: {}", outcome.error().message);
-        return outcome;
-    }
-    log::Info("stopped");
-    return {};
+    return net::Stopped(std::move(outcome));
 }
 
 // --- the clients -----------------------------------------------------------
