@@ -43,6 +43,7 @@ class FakeNode {
         size_t drop_stream_after = 0;     // close the first /events stream after N writes
         uint64_t mute_every = 0;          // announce no commit event for every Nth committed tx
         size_t max_utxos = 1000;          // tc-rpc's --max-utxos: entries of one listunspent
+        bool ignore_after = false;        // listunspent always gives the first page
     };
 
     explicit FakeNode(Config config) : m_config(std::move(config)) {
@@ -181,7 +182,7 @@ class FakeNode {
             if (params.size() >= 2 && !params[1].is_null()) limit = params[1].get<size_t>();
             if (limit == 0 || limit > m_config.max_utxos) return Error(id, -32602, "bad limit");
             auto it = m_utxos.begin();
-            if (params.size() == 3 && !params[2].is_null()) {
+            if (params.size() == 3 && !params[2].is_null() && !m_config.ignore_after) {
                 auto after = wire::ParseOutPointText(params[2].get<std::string>());
                 if (!after) return Error(id, -32602, "bad start");
                 it = m_utxos.upper_bound(*after);
@@ -427,6 +428,22 @@ TEST_F(LoadRun, TheFaucetIsReadPageByPageAndItsLargestOutputsKept) {
     EXPECT_NE(m_err.str().find("read 21 faucet outputs in 6 pages, using the 2 largest"),
               std::string::npos)
         << m_err.str();
+}
+
+// A node that ignores the start of the page would hand out its first page
+// forever: an error, not a hang.
+TEST_F(LoadRun, AListThatDoesNotAdvanceIsAnError) {
+    FakeNode::Config c;
+    c.max_utxos = 2;
+    c.ignore_after = true;
+    FakeNode node(c);
+    for (int i = 0; i < 3; ++i) node.Fund(m_faucet, 10 * util::Amount::kUnitsPerCoin);
+    Options o = BaseOptions(node);
+    o.count = 5;
+    auto st = RunIt(o);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("ends where it started"), std::string::npos)
+        << st.error().message;
 }
 
 TEST_F(LoadRun, LargeSplitsStayUnderTheBodyLimit) {

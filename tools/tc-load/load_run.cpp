@@ -79,7 +79,8 @@ util::Result<std::vector<Source>> FaucetSources(RpcClient& rpc, const std::strin
     nlohmann::json after = nullptr;
     uint64_t seen = 0, pages = 0;
     for (;;) {
-        TC_TRY(list, rpc.Call("listunspent", nlohmann::json::array({address, nullptr, after})));
+        const nlohmann::json asked = after;
+        TC_TRY(list, rpc.Call("listunspent", nlohmann::json::array({address, nullptr, asked})));
         if (!list.is_array()) return MakeError(Errc::kInvalid, "listunspent: not an array");
         if (list.empty()) break;
         ++pages;
@@ -107,6 +108,11 @@ util::Result<std::vector<Source>> FaucetSources(RpcClient& rpc, const std::strin
             out.push_back(Source{outpoint, amount->units()});
         }
         seen += list.size();
+        if (after == asked) {
+            // A node that ignores the start would hand out this page forever.
+            return MakeError(Errc::kInvalid, "listunspent: the page after " + asked.dump() +
+                                                 " ends where it started");
+        }
         if (out.size() >= 2 * keep) {
             std::nth_element(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(keep),
                              out.end(), larger);
