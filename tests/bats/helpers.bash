@@ -63,6 +63,16 @@ devnet_up() {
     faucet=$(tc-keygen show --json "$dir/faucet.key" | jq -r .address)
 }
 
+# sign_transfer GENESIS COIN KEY OUT...: a transfer of COIN (TXID:VOUT) to
+# the outputs OUT (ADDRESS:AMOUNT), signed with KEY for GENESIS's chain, in hex.
+sign_transfer() {
+    local genesis=$1 coin=$2 key=$3 out
+    shift 3
+    local args=(--in "$coin")
+    for out in "$@"; do args+=(--out "$out"); done
+    tc-tx create "${args[@]}" | tc-keygen sign --key "$key" --genesis "$genesis"
+}
+
 # devnet_down DIR: `tc-devnet down`, then SIGKILL for every process a pid
 # file under DIR still names: nothing may outlive a test, whatever happened
 # in it. For teardown.

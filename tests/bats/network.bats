@@ -31,13 +31,7 @@ rpc() {
 }
 
 # sign_from COIN KEY OUT...: a signed transfer of COIN (TXID:VOUT), hex.
-sign_from() {
-    local coin=$1 key=$2
-    shift 2
-    local args=(--in "$coin")
-    for out in "$@"; do args+=(--out "$out"); done
-    tc-tx create "${args[@]}" | tc-keygen sign --key "$key" --genesis "$dn/genesis.json"
-}
+sign_from() { sign_transfer "$dn/genesis.json" "$@"; }
 
 # committed_on TXID NODE...: the transfer is in a block of every NODE.
 committed_on() {

@@ -22,13 +22,7 @@ rpc() { tc-rpc --datadir "$node" "$@"; }
 faucet_coin() { rpc listunspent "$faucet" | jq -r '.[0] | "\(.txid):\(.vout)"'; }
 
 # sign_from COIN KEY OUT...: a signed transfer of COIN, hex.
-sign_from() {
-    local coin=$1 key=$2
-    shift 2
-    local args=(--in "$coin")
-    for out in "$@"; do args+=(--out "$out"); done
-    tc-tx create "${args[@]}" | tc-keygen sign --key "$key" --genesis "$dev/genesis.json"
-}
+sign_from() { sign_transfer "$dev/genesis.json" "$@"; }
 
 committed() { rpc gettransaction "$1" >/dev/null 2>&1; }
 height_of() { rpc gettransaction "$1" | jq -r .height; }
