@@ -25,22 +25,6 @@ util::Result<wire::SignedPart> Signed(util::ByteView bytes, const std::string& w
 
 }  // namespace
 
-const char* SignedPhaseName(wire::SignedPhase phase) {
-    switch (phase) {
-        case wire::SignedPhase::kPrepare:
-            return "PREPARE";
-        case wire::SignedPhase::kCommit:
-            return "COMMIT";
-        case wire::SignedPhase::kPrePrepare:
-            return "PRE-PREPARE";
-        case wire::SignedPhase::kViewChange:
-            return "VIEW-CHANGE";
-        case wire::SignedPhase::kNewView:
-            return "NEW-VIEW";
-    }
-    return "unknown phase";
-}
-
 util::Result<Equivocation> CheckEquivocation(const crypto::Hash256& chain_id, const SetAt& set_at,
                                              util::ByteView first, util::ByteView second) {
     TC_TRY(a, Signed(first, "first"));
@@ -48,9 +32,10 @@ util::Result<Equivocation> CheckEquivocation(const crypto::Hash256& chain_id, co
     if (a.phase != b.phase || a.height != b.height || a.view != b.view) {
         return MakeError(Errc::kInvalid,
                          std::string("the messages are for different slots: ") +
-                             SignedPhaseName(a.phase) + " at " + std::to_string(a.height) + "/" +
-                             std::to_string(a.view) + " and " + SignedPhaseName(b.phase) + " at " +
-                             std::to_string(b.height) + "/" + std::to_string(b.view));
+                             wire::SignedPhaseName(a.phase) + " at " + std::to_string(a.height) +
+                             "/" + std::to_string(a.view) + " and " +
+                             wire::SignedPhaseName(b.phase) + " at " + std::to_string(b.height) +
+                             "/" + std::to_string(b.view));
     }
     if (a.replica != b.replica) {
         return MakeError(Errc::kInvalid, "the messages are by different replicas (" +
@@ -111,9 +96,9 @@ util::Result<std::pair<util::Bytes, util::Bytes>> SplitEvidenceValue(util::ByteV
 }
 
 std::string EquivocationText(const Equivocation& e) {
-    return std::string(SignedPhaseName(e.phase)) + " by masternode " + std::to_string(e.replica) +
-           " (" + util::ToHex(e.key).substr(0, 16) + ") at height " + std::to_string(e.height) +
-           ", view " + std::to_string(e.view);
+    return std::string(wire::SignedPhaseName(e.phase)) + " by masternode " +
+           std::to_string(e.replica) + " (" + util::ToHex(e.key).substr(0, 16) + ") at height " +
+           std::to_string(e.height) + ", view " + std::to_string(e.view);
 }
 
 }  // namespace tc::consensus

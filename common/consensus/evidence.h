@@ -47,9 +47,6 @@ util::Bytes EvidenceValue(util::ByteView first, util::ByteView second);
 // The two messages of a value; kInvalid when the length does not fit.
 util::Result<std::pair<util::Bytes, util::Bytes>> SplitEvidenceValue(util::ByteView value);
 
-// "PRE-PREPARE", "PREPARE", "COMMIT", "VIEW-CHANGE" or "NEW-VIEW".
-const char* SignedPhaseName(wire::SignedPhase phase);
-
 // "PREPARE by masternode 3 (ab12...) at height 7, view 0".
 std::string EquivocationText(const Equivocation& e);
 

@@ -233,6 +233,18 @@ util::Status WriteEffects(Txn& txn, const Dbs& d, const BlockEffects& fx, const 
     return {};
 }
 
+// The masternode set of `registry` at a height from 1 to tip + 1, where
+// evidence can stand; `beyond` for any other height.
+consensus::SetAt EvidenceSets(const Registry& registry, uint64_t tip, Errc beyond) {
+    return [&registry, tip, beyond](uint64_t h) -> util::Result<std::vector<crypto::PublicKey>> {
+        if (h == 0 || h > tip + 1) {
+            return MakeError(beyond, "height " + std::to_string(h) + " is not 1 to the tip " +
+                                         std::to_string(tip) + " + 1");
+        }
+        return Keys(registry.SetAt(h));
+    };
+}
+
 class LmdbLedger final : public Ledger {
   public:
     LmdbLedger(Env env, Dbs dbs, wire::Genesis genesis)
@@ -390,16 +402,9 @@ class LmdbLedger final : public Ledger {
         TC_CHECK(m_env.WriteTxn([&](Txn& txn) -> util::Status {
             TC_TRY(meta, ReadMeta(txn, m_dbs));
             TC_TRY(registry, LoadRegistry(txn, m_dbs));
-            const consensus::SetAt set_at =
-                [&](uint64_t h) -> util::Result<std::vector<crypto::PublicKey>> {
-                if (h == 0 || h > meta.height + 1) {
-                    return MakeError(Errc::kNotFound, "height " + std::to_string(h) +
-                                                          " is not 1 to the tip " +
-                                                          std::to_string(meta.height) + " + 1");
-                }
-                return Keys(registry.SetAt(h));
-            };
-            TC_TRY(who, consensus::CheckEquivocation(m_chain_id, set_at, first, second));
+            TC_TRY(who, consensus::CheckEquivocation(
+                            m_chain_id, EvidenceSets(registry, meta.height, Errc::kNotFound), first,
+                            second));
             out.who = who;
             const util::Bytes key = consensus::EvidenceKey(who);
             TC_TRY(existing, txn.Get(m_dbs.evidence, key));
@@ -654,14 +659,7 @@ util::Status LmdbLedger::Verify(const std::function<void(uint64_t)>& progress) c
 
     // Evidence: each entry a real equivocation, stored under its own key.
     {
-        const consensus::SetAt set_at =
-            [&](uint64_t h) -> util::Result<std::vector<crypto::PublicKey>> {
-            if (h == 0 || h > meta.height + 1) {
-                return MakeError(Errc::kInvalid,
-                                 "height " + std::to_string(h) + " is beyond the tip + 1");
-            }
-            return Keys(registry.SetAt(h));
-        };
+        const consensus::SetAt set_at = EvidenceSets(registry, meta.height, Errc::kInvalid);
         TC_TRY(cursor, Cursor::Open(txn, m_dbs.evidence));
         for (auto more = cursor.First();; more = cursor.Next()) {
             if (!more) return std::move(more).error();

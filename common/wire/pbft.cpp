@@ -47,20 +47,37 @@ uint32_t MessageReplica(const PbftMessage& msg) {
     return std::visit(Visitor{}, msg);
 }
 
+const char* SignedPhaseName(SignedPhase phase) {
+    switch (phase) {
+        case SignedPhase::kPrepare:
+            return "PREPARE";
+        case SignedPhase::kCommit:
+            return "COMMIT";
+        case SignedPhase::kPrePrepare:
+            return "PRE-PREPARE";
+        case SignedPhase::kViewChange:
+            return "VIEW-CHANGE";
+        case SignedPhase::kNewView:
+            return "NEW-VIEW";
+    }
+    return "unknown phase";
+}
+
 const char* MessageKindName(const PbftMessage& msg) {
     struct Visitor {
-        const char* operator()(const PrePrepare&) const { return "PRE-PREPARE"; }
-        const char* operator()(const Vote& m) const {
-            switch (m.phase) {
-                case VotePhase::kPrepare:
-                    return "PREPARE";
-                case VotePhase::kCommit:
-                    return "COMMIT";
-            }
-            return "VOTE";
+        const char* operator()(const PrePrepare&) const {
+            return SignedPhaseName(SignedPhase::kPrePrepare);
         }
-        const char* operator()(const ViewChange&) const { return "VIEW-CHANGE"; }
-        const char* operator()(const NewView&) const { return "NEW-VIEW"; }
+        const char* operator()(const Vote& m) const {
+            const bool vote = m.phase == VotePhase::kPrepare || m.phase == VotePhase::kCommit;
+            return vote ? SignedPhaseName(static_cast<SignedPhase>(m.phase)) : "VOTE";
+        }
+        const char* operator()(const ViewChange&) const {
+            return SignedPhaseName(SignedPhase::kViewChange);
+        }
+        const char* operator()(const NewView&) const {
+            return SignedPhaseName(SignedPhase::kNewView);
+        }
         const char* operator()(const Decided&) const { return "DECIDED"; }
     };
     return std::visit(Visitor{}, msg);

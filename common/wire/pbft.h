@@ -117,6 +117,9 @@ uint64_t MessageView(const PbftMessage& msg);
 uint32_t MessageReplica(const PbftMessage& msg);
 // "PRE-PREPARE", "PREPARE", "COMMIT", "VIEW-CHANGE", "NEW-VIEW" or "DECIDED".
 const char* MessageKindName(const PbftMessage& msg);
+// The name of the kind of message a phase byte signs: "PRE-PREPARE",
+// "PREPARE", "COMMIT", "VIEW-CHANGE" or "NEW-VIEW" ("unknown phase" else).
+const char* SignedPhaseName(SignedPhase phase);
 
 // What a message's signature covers, and the signature: the phase byte, the
 // height, the view (VIEW-CHANGE: the new view), the digest (PRE-PREPARE: the

@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "wire/address.h"
 #include "wire/codec.h"
+#include "wire/pbft.h"
 
 namespace tc::store {
 
@@ -457,7 +458,7 @@ msgpack::sbuffer Requests::AddEvidence(uint64_t id, const Params& params) {
             p.pack_false();
         }
         PackStr(p, "phase");
-        PackStr(p, consensus::SignedPhaseName(added->who.phase));
+        PackStr(p, wire::SignedPhaseName(added->who.phase));
         PackStr(p, "height");
         p.pack_uint64(added->who.height);
         PackStr(p, "view");

@@ -26,6 +26,7 @@
 #include "wire/address.h"
 #include "wire/codec.h"
 #include "wire/json.h"
+#include "wire/pbft.h"
 
 namespace tc::store {
 
@@ -465,13 +466,13 @@ util::Status Evidence(const Options& opts, std::ostream& out) {
         if (opts.common.json) {
             list.push_back({{"height", who->height},
                             {"view", who->view},
-                            {"phase", consensus::SignedPhaseName(who->phase)},
+                            {"phase", wire::SignedPhaseName(who->phase)},
                             {"replica", who->replica},
                             {"key", Hex(who->key)},
                             {"first", Hex(pair->first)},
                             {"second", Hex(pair->second)}});
         } else {
-            out << who->height << " " << who->view << " " << consensus::SignedPhaseName(who->phase)
+            out << who->height << " " << who->view << " " << wire::SignedPhaseName(who->phase)
                 << " " << who->replica << " " << Hex(who->key) << "\n";
         }
     }
